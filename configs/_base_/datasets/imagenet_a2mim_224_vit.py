@@ -1,0 +1,12 @@
+# ViT recipe: as the CNN one but RandomResizedCrop scale (0.67, 1.0).
+_base_ = './imagenet_a2mim_224.py'
+
+train_dataloader = dict(dataset=dict(pipeline=[
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomResizedCrop', scale=224, crop_ratio_range=(0.67, 1.0),
+         backend='pillow', interpolation='bilinear'),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='BlockMaskGenerator', input_size=224, mask_patch_size=32, model_patch_size=16,
+         mask_ratio=0.6),
+    dict(type='PackInputs'),
+]))

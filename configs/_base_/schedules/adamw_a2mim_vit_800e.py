@@ -1,0 +1,30 @@
+# A²MIM ViT recipe (batch 2048): AdamW lr 4e-4, wd 0.05 (none on norms, biases, position
+# embeddings, cls/mask tokens, relative position tables and layer scales), 10 warmup epochs
+# from lr x 2e-6, lr x 0.1 at epoch 700, 800 epochs, gradient norm clipped at 5.
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=4e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.05),
+    clip_grad=dict(max_norm=5.0),
+    paramwise_cfg=dict(
+        norm_decay_mult=0.0,
+        bias_decay_mult=0.0,
+        custom_keys={
+            'q_bias': dict(decay_mult=0.0),
+            'v_bias': dict(decay_mult=0.0),
+            'pos_embed': dict(decay_mult=0.0),
+            'cls_token': dict(decay_mult=0.0),
+            'mask_token': dict(decay_mult=0.0),
+            'relative_position_bias_table': dict(decay_mult=0.0),
+            'gamma_1': dict(decay_mult=0.0),
+            'gamma_2': dict(decay_mult=0.0),
+        }))
+
+param_scheduler = [
+    dict(type='LinearLR', start_factor=2e-6, by_epoch=True, begin=0, end=10,
+         convert_to_iter_based=True),
+    dict(type='MultiStepLR', milestones=[700], gamma=0.1, by_epoch=True, begin=0, end=800,
+         convert_to_iter_based=True),
+]
+
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=800)
+auto_scale_lr = dict(base_batch_size=2048)

@@ -1,0 +1,3 @@
+from .transforms import BlockMaskGenerator
+
+__all__ = ['BlockMaskGenerator']

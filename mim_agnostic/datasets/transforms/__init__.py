@@ -1,0 +1,3 @@
+from .block_mask import BlockMaskGenerator
+
+__all__ = ['BlockMaskGenerator']

@@ -1,0 +1,3 @@
+from .hooks import ReconstructionVisualizationHook
+
+__all__ = ['ReconstructionVisualizationHook']

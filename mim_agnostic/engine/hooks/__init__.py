@@ -1,0 +1,3 @@
+from .reconstruction_hook import ReconstructionVisualizationHook
+
+__all__ = ['ReconstructionVisualizationHook']

@@ -1,0 +1,3 @@
+from .a2mim import A2MIM
+
+__all__ = ['A2MIM']

@@ -1,0 +1,6 @@
+from .mask_in_middle import MaskTokenMixer
+from .mim_convnext import MIMConvNeXt
+from .mim_resnet import MIMResNet
+from .mim_vit import MIMViT
+
+__all__ = ['MaskTokenMixer', 'MIMResNet', 'MIMViT', 'MIMConvNeXt']

@@ -1,0 +1,3 @@
+from .masked_image_preprocessor import MaskedImageDataPreprocessor
+
+__all__ = ['MaskedImageDataPreprocessor']

@@ -1,0 +1,3 @@
+from .pixel_shuffle_decoder import PixelShuffleDecoder
+
+__all__ = ['PixelShuffleDecoder']

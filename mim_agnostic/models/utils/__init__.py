@@ -1,0 +1,3 @@
+from .mask_ops import fill_masked_with_image_mean, mask_to_pixels
+
+__all__ = ['fill_masked_with_image_mean', 'mask_to_pixels']

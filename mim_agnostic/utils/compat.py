@@ -1,0 +1,130 @@
+"""Fixes for running the OpenMMLab 2.x stack (mmengine 0.10.7, mmpretrain 1.2.0) on current
+PyTorch / setuptools / transformers, applied once when ``mim_agnostic`` is imported.
+
+Each fix is a small function with the problem it solves in its docstring; ``apply_all`` runs
+them. Nothing here changes a third-party file or needs an environment variable.
+"""
+import copy
+import functools
+import importlib.util
+import os.path as osp
+import sys
+from importlib import metadata
+from typing import List
+
+import numpy as np
+import torch
+
+_APPLIED = False
+
+
+def mmengine_checkpoint_safe_globals() -> List[object]:
+    """The exact non-tensor types an mmengine checkpoint pickles (message hub history, numpy
+    arrays and scalars kept in ``meta``), for torch's ``weights_only`` unpickler."""
+    from mmengine.logging.history_buffer import HistoryBuffer
+    multiarray = getattr(np, '_core', None) or np.core
+    dtype_types = {type(np.dtype(t)) for t in (
+        np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
+        np.uint64, np.float16, np.float32, np.float64, np.complex64, np.complex128, np.str_,
+        np.bytes_)}
+    return [HistoryBuffer, multiarray.multiarray._reconstruct, multiarray.multiarray.scalar,
+            np.ndarray, np.dtype, *sorted(dtype_types, key=lambda t: t.__name__)]
+
+
+def allow_mmengine_checkpoints_with_weights_only() -> None:
+    """torch >= 2.6 loads with ``weights_only=True`` by default and mmengine 0.10.7 passes no
+    ``weights_only``: resuming fails on ``HistoryBuffer``/numpy objects. Allow-list exactly
+    those types instead of switching weights_only off, so arbitrary pickles stay refused."""
+    add_safe_globals = getattr(torch.serialization, 'add_safe_globals', None)
+    if add_safe_globals is not None:
+        add_safe_globals(mmengine_checkpoint_safe_globals())
+
+
+def _find_package_dir(package: str) -> str:
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError(f'{package} is not installed (needed by a config that '
+                                  f'inherits "{package}::" bases)')
+    return osp.dirname(spec.origin)
+
+
+def _is_installed(package: str) -> bool:
+    try:
+        metadata.distribution(package)
+        return True
+    except metadata.PackageNotFoundError:
+        spec = importlib.util.find_spec(package)
+        return spec is not None and spec.origin is not None
+
+
+def replace_pkg_resources_lookups() -> None:
+    """mmengine resolves ``mmpretrain::``/``mmdet::``/``mmseg::`` config bases with
+    ``pkg_resources`` (removed from setuptools >= 81, slow and deprecated before): use
+    importlib instead, with the same results for regular packages."""
+    import mmengine.config.config as config_module
+    import mmengine.utils as mmengine_utils
+    import mmengine.utils.package_utils as package_utils
+    for module in (config_module, mmengine_utils, package_utils):
+        module.is_installed = _is_installed
+        module.get_installed_path = _find_package_dir
+
+
+def strip_scope_from_collate_fn() -> None:
+    """A config that inherits ``mmpretrain::`` bases gets ``_scope_`` injected into every dict
+    with a ``type``, including ``collate_fn``; mmengine's Runner then passes it on as a keyword
+    and ``default_collate()`` fails. Drop that key before the dataloader is built."""
+    from mmengine.runner import Runner
+    build_dataloader = Runner.build_dataloader
+    if getattr(build_dataloader, '_mim_agnostic_patched', False):
+        return
+
+    @functools.wraps(build_dataloader)
+    def build_without_collate_scope(dataloader, seed=None, diff_rank_seed=False):
+        collate_cfg = dataloader.get('collate_fn') if isinstance(dataloader, dict) else None
+        if isinstance(collate_cfg, dict) and '_scope_' in collate_cfg:
+            dataloader = copy.copy(dataloader)
+            dataloader['collate_fn'] = {k: v for k, v in collate_cfg.items() if k != '_scope_'}
+        return build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
+
+    build_without_collate_scope._mim_agnostic_patched = True
+    Runner.build_dataloader = staticmethod(build_without_collate_scope)
+
+
+def transformers_major_version() -> int:
+    """Major version of the installed transformers, 0 when it is absent."""
+    try:
+        return int(metadata.version('transformers').split('.')[0])
+    except (metadata.PackageNotFoundError, ValueError):
+        return 0
+
+
+def disable_mmpretrain_multimodal_for_transformers5() -> None:
+    """mmpretrain 1.2.0 enables its multimodal models whenever transformers >= 4.28 is
+    installed; with transformers 5 their imports fail and take all of ``mmpretrain.models``
+    down. Pre-load mmpretrain's dependency module with ``WITH_MULTIMODAL = False`` so the
+    multimodal models are skipped (the vision models this toolkit uses are unaffected)."""
+    name = 'mmpretrain.utils.dependency'
+    if transformers_major_version() < 5 or name in sys.modules:
+        return
+    if 'mmpretrain.models' in sys.modules:
+        raise ImportError('transformers >= 5 is installed and mmpretrain.models was imported '
+                          'before mim_agnostic; import mim_agnostic first or install '
+                          '"transformers<5"')
+    path = osp.join(_find_package_dir('mmpretrain'), 'utils', 'dependency.py')
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.WITH_MULTIMODAL = False
+    sys.modules[name] = module
+
+
+def apply_all() -> None:
+    """Apply every fix once (idempotent)."""
+    global _APPLIED
+    if _APPLIED:
+        return
+    disable_mmpretrain_multimodal_for_transformers5()
+    allow_mmengine_checkpoints_with_weights_only()
+    replace_pkg_resources_lookups()
+    strip_scope_from_collate_fn()
+    _APPLIED = True

@@ -1,0 +1,51 @@
+"""Device-dependent adjustments of a training config (GPU clusters and CPU-only machines)."""
+import logging
+import os
+
+import torch
+import torch.distributed as dist
+from mmengine.config import Config
+from mmengine.logging import print_log
+
+
+def has_accelerator() -> bool:
+    return torch.cuda.is_available()
+
+
+def adapt_to_cpu(cfg: Config) -> Config:
+    """Without a GPU: mixed precision falls back to fp32 (mmengine's AmpOptimWrapper needs an
+    accelerator), SyncBN to BN, and distributed runs use gloo and a device-less DDP."""
+    if has_accelerator():
+        return cfg
+    if cfg.optim_wrapper.get('type') == 'AmpOptimWrapper':
+        print_log('no GPU: AmpOptimWrapper -> OptimWrapper (fp32)', 'current', logging.WARNING)
+        cfg.optim_wrapper.type = 'OptimWrapper'
+        cfg.optim_wrapper.pop('loss_scale', None)
+        cfg.optim_wrapper.pop('dtype', None)
+    cfg.model = _replace_sync_bn(cfg.model)
+    if cfg.get('launcher', 'none') != 'none':
+        cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+        cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None)
+    return cfg
+
+
+def _replace_sync_bn(node):
+    if isinstance(node, dict):
+        if node.get('type') == 'SyncBN':
+            node = type(node)({**node, 'type': 'BN'})
+        return type(node)({key: _replace_sync_bn(value) for key, value in node.items()})
+    if isinstance(node, (list, tuple)):
+        return type(node)(_replace_sync_bn(value) for value in node)
+    return node
+
+
+def init_cpu_process_group(launcher: str) -> None:
+    """mmengine's pytorch launcher calls ``torch.cuda.set_device``, which fails without a
+    GPU: start the gloo process group here so the Runner finds it already initialised."""
+    if launcher == 'none' or has_accelerator() or dist.is_initialized():
+        return
+    if launcher != 'pytorch':
+        raise RuntimeError(f'launcher={launcher!r} without a GPU: only "pytorch" (torchrun, '
+                           'tools/dist_train.sh) supports CPU runs')
+    dist.init_process_group(backend='gloo', rank=int(os.environ['RANK']),
+                            world_size=int(os.environ['WORLD_SIZE']))

@@ -1,0 +1,21 @@
+import os.path as osp
+
+import pytest
+
+import mim_agnostic  # noqa: F401  (compat fixes before any OpenMMLab import in the tests)
+from mim_agnostic.datasets.demo_data import DemoSizes, make_demo_data
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+# Small enough for the whole suite, large enough for two epochs of batch 8 on ImageNet-style.
+TEST_SIZES = DemoSizes(num_classes=4, imagenet_train_per_class=8, imagenet_val_per_class=2,
+                       imagenet_size=128, coco_train=4, coco_val=2, coco_size=(96, 128),
+                       ade_train=4, ade_val=2, ade_size=(96, 128))
+
+
+@pytest.fixture(scope='session')
+def demo_root(tmp_path_factory) -> str:
+    """The three demo datasets, generated once per test session."""
+    root = str(tmp_path_factory.mktemp('demo'))
+    make_demo_data(root, TEST_SIZES, seed=0, show_progress=False)
+    return root

@@ -1,0 +1,95 @@
+"""End to end on generated data: train.py and dist_train.sh (2 processes) run the demo
+config, the loss falls, checkpoints and reconstruction pictures are written, --resume
+continues, and the reconstruction tool renders a checkpoint."""
+import glob
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import cv2
+import pytest
+
+from conftest import REPO_ROOT
+
+CONFIG = 'configs/demo/a2mim_r50_demo.py'
+
+
+def demo_options(demo_root, max_epochs):
+    # 32 training images, batch 8 -> 4 iterations per epoch
+    return ['--cfg-options', f'train_dataloader.dataset.data_root={demo_root}/imagenet',
+            'train_dataloader.batch_size=8', f'train_cfg.max_epochs={max_epochs}',
+            'default_hooks.logger.interval=1', 'default_hooks.checkpoint.interval=1',
+            'custom_hooks.0.interval=8', 'randomness.seed=0']
+
+
+def run(command, timeout=900):
+    env = dict(os.environ, PYTHONPATH=REPO_ROOT, OMP_NUM_THREADS='2')
+    result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                            timeout=timeout)
+    assert result.returncode == 0, (result.stdout[-3000:] + result.stderr[-5000:])
+    return result.stdout + result.stderr
+
+
+def scalars(work_dir):
+    """Training records of every run in the work dir, oldest run first."""
+    records = []
+    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
+        with open(path) as f:
+            records += [json.loads(line) for line in f if '"loss"' in line]
+    return records
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory, demo_root):
+    work_dir = str(tmp_path_factory.mktemp('a2mim_r50_demo'))
+    log = run([sys.executable, 'tools/train.py', CONFIG, '--work-dir', work_dir] +
+              demo_options(demo_root, max_epochs=6))
+    return work_dir, log
+
+
+def test_demo_training_loss_falls_and_writes_checkpoints_and_pictures(trained):
+    work_dir, log = trained
+    records = scalars(work_dir)
+    assert [r['step'] for r in records] == list(range(1, 25))
+    assert all('loss_rec' in r and 'loss_fft' in r for r in records)
+    first = sum(r['loss'] for r in records[:4]) / 4
+    last = sum(r['loss'] for r in records[-4:]) / 4
+    print(f'loss: first 4 iterations {first:.4f}, last 4 {last:.4f}')
+    assert last < 0.8 * first
+    assert osp.isfile(osp.join(work_dir, 'epoch_6.pth'))
+    pictures = sorted(glob.glob(osp.join(work_dir, 'reconstructions', 'iter_*.png')))
+    assert [osp.basename(p) for p in pictures] == ['iter_16.png', 'iter_24.png', 'iter_8.png']
+    image = cv2.imread(pictures[0])
+    assert image.shape == (4 * 128 + 3 * 4, 3 * 128 + 2 * 4, 3)
+    assert glob.glob(osp.join(work_dir, '*', 'vis_data', 'vis_image', 'reconstruction_8.png'))
+
+
+def test_resume_continues_from_the_last_checkpoint(trained, demo_root):
+    work_dir, _ = trained
+    log = run([sys.executable, 'tools/train.py', CONFIG, '--work-dir', work_dir, '--resume'] +
+              demo_options(demo_root, max_epochs=7))
+    assert 'resumed epoch: 6, iter: 24' in log
+    steps = [r['step'] for r in scalars(work_dir)]
+    assert steps[-4:] == [25, 26, 27, 28]
+    assert osp.isfile(osp.join(work_dir, 'epoch_7.pth'))
+
+
+def test_reconstruction_tool_renders_a_checkpoint(trained, demo_root, tmp_path):
+    work_dir, _ = trained
+    images = sorted(glob.glob(osp.join(demo_root, 'imagenet', 'val', '*', '*.JPEG')))[:2]
+    out = str(tmp_path / 'recon.png')
+    run([sys.executable, 'tools/visualize_reconstruction.py', CONFIG,
+         osp.join(work_dir, 'epoch_6.pth'), *images, '--out', out])
+    assert cv2.imread(out).shape == (2 * 128 + 4, 3 * 128 + 2 * 4, 3)
+
+
+def test_dist_train_runs_two_processes(tmp_path, demo_root):
+    work_dir = str(tmp_path / 'dist')
+    log = run(['bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir', work_dir] +
+              demo_options(demo_root, max_epochs=1))
+    assert 'Distributed training: True' in log
+    # 32 images over 2 processes x 8 per batch = 2 iterations
+    assert [r['step'] for r in scalars(work_dir)] == [1, 2]
+    assert osp.isfile(osp.join(work_dir, 'epoch_1.pth'))
