@@ -5,14 +5,17 @@ torchvision op, and builds (and runs on one small image) an mmpretrain classifie
 Mask R-CNN and an mmseg UperNet from those packages' own configs. Exits 1 on any failure.
 """
 import importlib
+import os.path as osp
 import platform
 import sys
+import tempfile
 import traceback
 from typing import Callable, Dict, List, Tuple
 
 import torch
 
 import mim_agnostic  # noqa: F401  (applies the stack compatibility fixes)
+from mim_agnostic.utils.runtime import replace_sync_bn
 
 
 def collect_versions() -> Dict[str, str]:
@@ -60,44 +63,46 @@ def check_torchvision_ops() -> str:
     return 'nms + roi_align ok'
 
 
-def _build_from_config(package: str, cfg_path: str, image_size: int) -> Tuple[str, tuple]:
+def build_model_from_package_config(package: str, cfg_path: str) -> torch.nn.Module:
+    """Build ``cfg.model`` of ``package::cfg_path`` in that package's scope, in eval mode
+    (SyncBN -> BN: the check runs in one process)."""
     from mmengine.config import Config
     from mmengine.registry import DefaultScope
-    cfg = Config.fromfile(f'{package}::{cfg_path}')
+    with tempfile.TemporaryDirectory() as tmp:  # inherit, as users' configs do
+        path = osp.join(tmp, 'inherits.py')
+        with open(path, 'w') as f:
+            f.write(f"_base_ = ['{package}::{cfg_path}']\n")
+        cfg = Config.fromfile(path)
     importlib.import_module(f'{package}.utils').register_all_modules(init_default_scope=False)
     registry = importlib.import_module(f'{package}.registry').MODELS
     with DefaultScope.overwrite_default_scope(package):
-        model = registry.build(_cpu_norms(cfg.model))
-    model.eval()
-    with torch.no_grad():
-        out = model(torch.rand(1, 3, image_size, image_size) * 255, mode='tensor')
-    shapes = tuple(tuple(o.shape) for o in (out if isinstance(out, (tuple, list)) else [out]))
-    return type(model).__name__, shapes
-
-
-def _cpu_norms(cfg):
-    """SyncBN needs a process group; the check runs in one process, so use BN."""
-    if isinstance(cfg, dict):
-        return {k: ('BN' if k == 'type' and v == 'SyncBN' else _cpu_norms(v))
-                for k, v in cfg.items()}
-    if isinstance(cfg, list):
-        return [_cpu_norms(v) for v in cfg]
-    return cfg
+        return registry.build(replace_sync_bn(cfg.model)).eval()
 
 
 def check_mmpretrain_model() -> str:
-    name, shapes = _build_from_config('mmpretrain', '_base_/models/resnet18.py', 64)
-    return f'{name} (ResNet-18) forward -> {shapes}'
+    model = build_model_from_package_config('mmpretrain', '_base_/models/resnet18.py')
+    with torch.no_grad():
+        logits = model(torch.rand(1, 3, 64, 64), mode='tensor')
+    return f'{type(model).__name__} (ResNet-18) -> logits {tuple(logits.shape)}'
 
 
 def check_mmdet_model() -> str:
-    name, shapes = _build_from_config('mmdet', 'mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py', 128)
-    return f'{name} (Mask R-CNN R50-FPN) forward -> {len(shapes)} outputs'
+    from mmdet.structures import DetDataSample
+    model = build_model_from_package_config('mmdet', 'mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py')
+    sample = DetDataSample(metainfo=dict(img_shape=(128, 160), ori_shape=(128, 160),
+                                         scale_factor=(1.0, 1.0)))
+    image = torch.randint(0, 256, (3, 128, 160), dtype=torch.uint8)
+    with torch.no_grad():
+        result = model.test_step(dict(inputs=[image], data_samples=[sample]))[0]
+    return (f'{type(model).__name__} (Mask R-CNN R50-FPN) inference -> '
+            f'{len(result.pred_instances)} detections')
 
 
 def check_mmseg_model() -> str:
-    name, shapes = _build_from_config('mmseg', '_base_/models/upernet_r50.py', 64)
-    return f'{name} (UperNet R50) forward -> {shapes}'
+    model = build_model_from_package_config('mmseg', '_base_/models/upernet_r50.py')
+    with torch.no_grad():
+        logits = model(torch.rand(1, 3, 64, 64), mode='tensor')
+    return f'{type(model).__name__} (UperNet R50) -> logits {tuple(logits.shape)}'
 
 
 CHECKS: List[Tuple[str, Callable[[], str]]] = [

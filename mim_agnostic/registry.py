@@ -1,19 +1,22 @@
 """Registries of mim_agnostic: children of mmpretrain's, scope ``mim_agnostic``.
 
 With ``default_scope='mim_agnostic'`` a config reaches every component registered here and,
-through the parents, every mmpretrain and mmengine component. Modules are imported lazily
-from ``locations`` the first time a registry builds something in this scope.
+through the parents, every mmpretrain and mmengine component. Modules (ours and mmpretrain's)
+are imported lazily from ``locations`` the first time a registry builds in this scope.
 """
 from mmengine.registry import Registry
 from mmpretrain import registry as mmpretrain_registry
 
 
 def _child(name: str, parent_name: str, location: str = '') -> Registry:
+    parent = getattr(mmpretrain_registry, parent_name)
+    # a child searches its parents' modules but never imports them: import mmpretrain's
+    # locations too, so every mmpretrain component is found from scope 'mim_agnostic'
     return Registry(
         name,
-        parent=getattr(mmpretrain_registry, parent_name),
+        parent=parent,
         scope='mim_agnostic',
-        locations=[location] if location else [])
+        locations=list(parent._locations) + ([location] if location else []))
 
 
 RUNNERS = _child('runner', 'RUNNERS', 'mim_agnostic.engine')

@@ -9,10 +9,19 @@ from mim_agnostic.models.backbones import MaskTokenMixer, MIMConvNeXt, MIMResNet
 VIT_TINY = dict(embed_dims=64, num_layers=3, num_heads=4, feedforward_channels=128)
 
 
+def in_eval(model):
+    """mmpretrain backbones' train() returns None, so .eval() cannot be chained."""
+    model.eval()
+    return model
+
+
 def capture_input(module):
     store = {}
-    handle = module.register_forward_pre_hook(lambda m, args: store.setdefault('x', args[0]))
-    return store, handle
+
+    def hook(_, args):  # returns None: the inputs stay as they are
+        store['x'] = args[0]
+
+    return store, module.register_forward_pre_hook(hook)
 
 
 def test_mixer_residual_and_replace_rules():
@@ -48,7 +57,7 @@ def test_token_init_is_truncated_normal_002():
 def test_resnet_token_changes_exactly_the_masked_positions_of_the_chosen_stage(
         stage, channels, grid):
     torch.manual_seed(0)
-    model = MIMResNet(depth=50, mask_stage=stage, mask_gamma_init=1e-6).eval()
+    model = in_eval(MIMResNet(depth=50, mask_stage=stage, mask_gamma_init=1e-6))
     assert model.mask_stride == 64 // grid
     layer = getattr(model, model.res_layers[stage])
     store, handle = capture_input(layer)
@@ -96,8 +105,10 @@ def copy_into(plain, mim):
 @pytest.mark.parametrize('depth', [18, 34, 50, 101, 152, 200])
 def test_resnet_without_mask_is_the_plain_resnet(depth):
     torch.manual_seed(0)
-    plain = ResNet(depth=depth, out_indices=(0, 3)).eval()
-    mim = copy_into(plain, MIMResNet(depth=depth, out_indices=(0, 3), mask_stage=3)).eval()
+    # mmpretrain's ResNet has no depth 200: the plain reference is ResNet with MIMResNet's table
+    plain_cls = type('PlainResNet', (ResNet, ), {'arch_settings': MIMResNet.arch_settings})
+    plain = in_eval(plain_cls(depth=depth, out_indices=(0, 3)))
+    mim = in_eval(copy_into(plain, MIMResNet(depth=depth, out_indices=(0, 3), mask_stage=3)))
     assert set(plain.state_dict()) <= set(mim.state_dict())
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():
@@ -108,9 +119,9 @@ def test_resnet_without_mask_is_the_plain_resnet(depth):
 @pytest.mark.parametrize('arch', ['tiny', 'small', 'base'])
 def test_convnext_without_mask_is_the_plain_convnext(arch):
     torch.manual_seed(0)
-    plain = ConvNeXt(arch=arch, out_indices=(3, ), gap_before_final_norm=False).eval()
-    mim = copy_into(plain, MIMConvNeXt(arch=arch, out_indices=(3, ),
-                                       gap_before_final_norm=False, mask_stage=3)).eval()
+    plain = in_eval(ConvNeXt(arch=arch, out_indices=(3, ), gap_before_final_norm=False))
+    mim = in_eval(copy_into(plain, MIMConvNeXt(arch=arch, out_indices=(3, ),
+                                               gap_before_final_norm=False, mask_stage=3)))
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():
         assert torch.equal(plain(x)[0], mim(x)[0])
@@ -118,7 +129,7 @@ def test_convnext_without_mask_is_the_plain_convnext(arch):
 
 def test_convnext_token_at_stage4_input():
     torch.manual_seed(0)
-    model = MIMConvNeXt(arch='tiny', out_indices=(3, ), mask_stage=3).eval()
+    model = in_eval(MIMConvNeXt(arch='tiny', out_indices=(3, ), mask_stage=3))
     assert model.mask_stride == 32 and model.mask_mixer.mask_token.shape == (1, 768, 1, 1)
     store, handle = capture_input(model.stages[3])
     x, mask = torch.randn(1, 3, 96, 96), torch.zeros(1, 3, 3, dtype=torch.long)
@@ -142,8 +153,8 @@ def test_vit_without_mask_is_the_plain_beit_vit():
     torch.manual_seed(0)
     kwargs = dict(arch=VIT_TINY, img_size=64, patch_size=16, out_type='featmap',
                   use_abs_pos_emb=True, use_rel_pos_bias=True, layer_scale_init_value=0.1)
-    plain = BEiTViT(**kwargs).eval()
-    mim = copy_into(plain, MIMViT(mask_layer=0, **kwargs)).eval()
+    plain = in_eval(BEiTViT(**kwargs))
+    mim = in_eval(copy_into(plain, MIMViT(mask_layer=0, **kwargs)))
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         assert torch.equal(plain(x)[0], mim(x)[0])
@@ -153,7 +164,7 @@ def test_vit_without_mask_is_the_plain_beit_vit():
 @pytest.mark.parametrize('mask_layer', [0, 2])
 def test_vit_token_goes_on_patch_tokens_at_the_chosen_layer(mask_layer):
     torch.manual_seed(0)
-    model = MIMViT(arch=VIT_TINY, img_size=64, patch_size=16, mask_layer=mask_layer).eval()
+    model = in_eval(MIMViT(arch=VIT_TINY, img_size=64, patch_size=16, mask_layer=mask_layer))
     mask = torch.zeros(1, 4, 4, dtype=torch.long)
     mask[0, 2, 3] = 1
     x = torch.randn(1, 3, 64, 64)

@@ -22,7 +22,7 @@ class ToyModel(BaseModel):
         self.linear = nn.Linear(2, 1)
 
     def forward(self, inputs, data_samples=None, mode='tensor'):
-        out = self.linear(torch.stack(inputs))
+        out = self.linear(inputs)
         return dict(loss=out.pow(2).mean()) if mode == 'loss' else out
 
 
@@ -33,7 +33,7 @@ class ToyDataset(Dataset):
         return 8
 
     def __getitem__(self, index):
-        return dict(inputs=torch.full((2, ), float(index)), data_samples=None)
+        return dict(inputs=torch.full((2, ), float(index)))
 
 
 def toy_runner(work_dir, max_epochs, resume=False):

@@ -10,7 +10,7 @@ def make_batch(images, masks):
         sample = DataSample()
         sample.set_mask(mask)
         samples.append(sample)
-    return dict(inputs=list(images), data_samples=samples)
+    return dict(inputs=images, data_samples=samples)
 
 
 def test_mean_fill_paints_masked_blocks_with_each_images_own_mean():
@@ -36,5 +36,5 @@ def test_no_fill_returns_the_same_image_twice_and_no_mask_returns_a_tensor():
     preprocessor = MaskedImageDataPreprocessor(mask_fill=None, mean=[0.] * 3, std=[1.] * 3)
     encoder_input, target = preprocessor(make_batch(images, [torch.ones(2, 2)]))['inputs']
     assert encoder_input is target
-    plain = preprocessor(dict(inputs=list(images), data_samples=[DataSample()]))['inputs']
+    plain = preprocessor(dict(inputs=images, data_samples=[DataSample()]))['inputs']
     assert isinstance(plain, torch.Tensor) and plain.shape == (1, 3, 4, 4)

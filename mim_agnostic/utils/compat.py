@@ -40,8 +40,38 @@ def allow_mmengine_checkpoints_with_weights_only() -> None:
         add_safe_globals(mmengine_checkpoint_safe_globals())
 
 
+DEFAULT_HISTORY_STATISTICS = ('min', 'max', 'current', 'mean')
+
+
+def pickle_history_buffers_without_getattr() -> None:
+    """mmengine's ``HistoryBuffer`` pickles its statistics methods, which pickle calls back
+    as ``builtins.getattr(HistoryBuffer, 'min')``; allowing ``getattr`` under weights_only
+    would let a file call any method of any allowed class. The default methods are restored
+    on load anyway (``__setstate__``), so save only the custom ones."""
+    from mmengine.logging.history_buffer import HistoryBuffer
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        custom = {name: method for name, method in self._statistics_methods.items()
+                  if name not in DEFAULT_HISTORY_STATISTICS}
+        if custom:
+            state['statistics_methods'] = custom
+        return state
+
+    HistoryBuffer.__getstate__ = __getstate__
+
+
 def _find_package_dir(package: str) -> str:
-    spec = importlib.util.find_spec(package)
+    """Folder of an installed package, given its import or distribution name
+    ('mmsegmentation' -> .../site-packages/mmseg)."""
+    module = package
+    if importlib.util.find_spec(package) is None:
+        try:
+            top_level = metadata.distribution(package).read_text('top_level.txt') or ''
+        except metadata.PackageNotFoundError:
+            top_level = ''
+        module = (top_level.split() or [package])[0]
+    spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
         raise ModuleNotFoundError(f'{package} is not installed (needed by a config that '
                                   f'inherits "{package}::" bases)')
@@ -125,6 +155,7 @@ def apply_all() -> None:
         return
     disable_mmpretrain_multimodal_for_transformers5()
     allow_mmengine_checkpoints_with_weights_only()
+    pickle_history_buffers_without_getattr()
     replace_pkg_resources_lookups()
     strip_scope_from_collate_fn()
     _APPLIED = True

@@ -22,20 +22,21 @@ def adapt_to_cpu(cfg: Config) -> Config:
         cfg.optim_wrapper.type = 'OptimWrapper'
         cfg.optim_wrapper.pop('loss_scale', None)
         cfg.optim_wrapper.pop('dtype', None)
-    cfg.model = _replace_sync_bn(cfg.model)
+    cfg.model = replace_sync_bn(cfg.model)
     if cfg.get('launcher', 'none') != 'none':
         cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
         cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None)
     return cfg
 
 
-def _replace_sync_bn(node):
+def replace_sync_bn(node):
+    """A copy of a (nested) config with every ``type='SyncBN'`` turned into ``'BN'``
+    (SyncBN needs a GPU process group)."""
     if isinstance(node, dict):
-        if node.get('type') == 'SyncBN':
-            node = type(node)({**node, 'type': 'BN'})
-        return type(node)({key: _replace_sync_bn(value) for key, value in node.items()})
+        return type(node)({key: 'BN' if key == 'type' and value == 'SyncBN'
+                           else replace_sync_bn(value) for key, value in node.items()})
     if isinstance(node, (list, tuple)):
-        return type(node)(_replace_sync_bn(value) for value in node)
+        return type(node)(replace_sync_bn(value) for value in node)
     return node
 
 

@@ -4,6 +4,7 @@ from typing import Optional, Tuple
 
 import torch
 from mmpretrain.models.backbones import ResNet
+from mmpretrain.models.backbones.resnet import Bottleneck
 
 from mim_agnostic.registry import MODELS
 from .mask_in_middle import MaskTokenMixer
@@ -25,6 +26,9 @@ class MIMResNet(ResNet):
             configs); 0 = no gamma.
         **kwargs: :class:`ResNet` arguments (depth, out_indices, norm_cfg, ...).
     """
+
+    # mmpretrain stops at 152; ResNet-200 (He et al., 2016, identity mappings) as in A²MIM
+    arch_settings = {**ResNet.arch_settings, 200: (Bottleneck, (3, 24, 36, 3))}
 
     def __init__(self, mask_stage: int = 3, mask_mode: str = 'residual',
                  mask_gamma_init: float = 0.0, **kwargs) -> None:
