@@ -45,22 +45,22 @@ def scalars(work_dir):
 def trained(tmp_path_factory, demo_root):
     work_dir = str(tmp_path_factory.mktemp('a2mim_r50_demo'))
     log = run([sys.executable, 'tools/train.py', CONFIG, '--work-dir', work_dir] +
-              demo_options(demo_root, max_epochs=6))
+              demo_options(demo_root, max_epochs=8))
     return work_dir, log
 
 
 def test_demo_training_loss_falls_and_writes_checkpoints_and_pictures(trained):
     work_dir, log = trained
     records = scalars(work_dir)
-    assert [r['step'] for r in records] == list(range(1, 25))
+    assert [r['step'] for r in records] == list(range(1, 33))
     assert all('loss_rec' in r and 'loss_fft' in r for r in records)
     first = sum(r['loss'] for r in records[:4]) / 4
     last = sum(r['loss'] for r in records[-4:]) / 4
     print(f'loss: first 4 iterations {first:.4f}, last 4 {last:.4f}')
-    assert last < 0.8 * first
-    assert osp.isfile(osp.join(work_dir, 'epoch_6.pth'))
+    assert last < 0.85 * first  # measured here: 0.198 -> 0.153 (x0.77)
+    assert osp.isfile(osp.join(work_dir, 'epoch_8.pth'))
     pictures = sorted(glob.glob(osp.join(work_dir, 'reconstructions', 'iter_*.png')))
-    assert [osp.basename(p) for p in pictures] == ['iter_16.png', 'iter_24.png', 'iter_8.png']
+    assert [osp.basename(p) for p in pictures] == [f'iter_{i}.png' for i in (16, 24, 32, 8)]
     image = cv2.imread(pictures[0])
     assert image.shape == (4 * 128 + 3 * 4, 3 * 128 + 2 * 4, 3)
     assert glob.glob(osp.join(work_dir, '*', 'vis_data', 'vis_image', 'reconstruction_8.png'))
@@ -69,11 +69,11 @@ def test_demo_training_loss_falls_and_writes_checkpoints_and_pictures(trained):
 def test_resume_continues_from_the_last_checkpoint(trained, demo_root):
     work_dir, _ = trained
     log = run([sys.executable, 'tools/train.py', CONFIG, '--work-dir', work_dir, '--resume'] +
-              demo_options(demo_root, max_epochs=7))
-    assert 'resumed epoch: 6, iter: 24' in log
+              demo_options(demo_root, max_epochs=9))
+    assert 'resumed epoch: 8, iter: 32' in log
     steps = [r['step'] for r in scalars(work_dir)]
-    assert steps[-4:] == [25, 26, 27, 28]
-    assert osp.isfile(osp.join(work_dir, 'epoch_7.pth'))
+    assert steps[-4:] == [33, 34, 35, 36]
+    assert osp.isfile(osp.join(work_dir, 'epoch_9.pth'))
 
 
 def test_reconstruction_tool_renders_a_checkpoint(trained, demo_root, tmp_path):
@@ -81,7 +81,7 @@ def test_reconstruction_tool_renders_a_checkpoint(trained, demo_root, tmp_path):
     images = sorted(glob.glob(osp.join(demo_root, 'imagenet', 'val', '*', '*.JPEG')))[:2]
     out = str(tmp_path / 'recon.png')
     run([sys.executable, 'tools/visualize_reconstruction.py', CONFIG,
-         osp.join(work_dir, 'epoch_6.pth'), *images, '--out', out])
+         osp.join(work_dir, 'epoch_8.pth'), *images, '--out', out])
     assert cv2.imread(out).shape == (2 * 128 + 4, 3 * 128 + 2 * 4, 3)
 
 
