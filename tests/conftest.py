@@ -1,6 +1,7 @@
 import os.path as osp
 
 import pytest
+from mmengine.registry import init_default_scope
 
 import mim_agnostic  # noqa: F401  (compat fixes before any OpenMMLab import in the tests)
 from mim_agnostic.datasets.demo_data import DemoSizes, make_demo_data
@@ -19,3 +20,10 @@ def demo_root(tmp_path_factory) -> str:
     root = str(tmp_path_factory.mktemp('demo'))
     make_demo_data(root, TEST_SIZES, seed=0, show_progress=False)
     return root
+
+
+@pytest.fixture(autouse=True)
+def mim_agnostic_scope():
+    """Every test starts in the toolkit's scope, as its configs do (some tests switch to
+    mmdet/mmseg scopes to build those packages' datasets)."""
+    init_default_scope('mim_agnostic')
