@@ -66,3 +66,74 @@ def test_config_builds_and_trains_one_step(config):
         assert not torch.equal(before, token.detach())  # the token was trained
     params = sum(p.numel() for p in model.backbone.parameters()) / 1e6
     print(f'{config}: backbone {params:.1f} M parameters')
+
+
+def param_groups_by_name(config):
+    cfg = adapt_to_cpu(Config.fromfile(osp.join(REPO_ROOT, config)))
+    init_default_scope('mim_agnostic')
+    model = MODELS.build(cfg.model)
+    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    group_of = {id(p): g for g in wrapper.optimizer.param_groups for p in g['params']}
+    return {name: group_of[id(p)] for name, p in model.named_parameters()}
+
+
+def test_r50_recipe_lr_and_weight_decay_per_parameter():
+    groups = param_groups_by_name('configs/a2mim_r50.py')
+    for name in ('backbone.mask_mixer.mask_token', 'backbone.mask_mixer.mask_gamma'):
+        assert groups[name]['lr'] == pytest.approx(1.2e-4) and groups[name]['weight_decay'] == 0
+    for name in ('backbone.bn1.weight', 'backbone.layer4.2.bn3.bias', 'neck.predictor.bias'):
+        assert groups[name]['lr'] == pytest.approx(1.2e-3) and groups[name]['weight_decay'] == 0
+    for name in ('backbone.conv1.weight', 'neck.predictor.weight'):
+        assert groups[name]['weight_decay'] == pytest.approx(0.05)
+
+
+def test_vit_recipe_weight_decay_per_parameter():
+    groups = param_groups_by_name('configs/a2mim_vit-small.py')
+    for name in ('backbone.pos_embed', 'backbone.cls_token', 'backbone.mask_mixer.mask_token',
+                 'backbone.layers.0.attn.q_bias', 'backbone.layers.0.attn.v_bias',
+                 'backbone.layers.0.attn.relative_position_bias_table',
+                 'backbone.layers.0.gamma_1', 'backbone.layers.0.ln1.weight'):
+        assert groups[name]['weight_decay'] == 0, name
+        assert groups[name]['lr'] == pytest.approx(4e-4)
+    assert groups['backbone.layers.0.attn.qkv.weight']['weight_decay'] == pytest.approx(0.05)
+
+
+def lr_per_iteration(config, epoch_length):
+    """The lr of every iteration under the config's schedule, built as the Runner builds it
+    (epoch-based schedulers converted to iterations)."""
+    from mmengine.registry import PARAM_SCHEDULERS
+    cfg = Config.fromfile(osp.join(REPO_ROOT, config))
+    base_lr = cfg.optim_wrapper.optimizer.lr
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=base_lr)
+    schedulers = []
+    for scheduler_cfg in cfg.param_scheduler:
+        kwargs = {k: v for k, v in scheduler_cfg.items()
+                  if k not in ('type', 'by_epoch', 'convert_to_iter_based')}
+        scheduler_cls = PARAM_SCHEDULERS.get(scheduler_cfg['type'])
+        schedulers.append(scheduler_cls.build_iter_from_epoch(
+            optimizer, epoch_length=epoch_length, **kwargs))
+    lrs = []
+    for _ in range(cfg.train_cfg.max_epochs * epoch_length):
+        lrs.append(optimizer.param_groups[0]['lr'])
+        optimizer.step()
+        for scheduler in schedulers:
+            scheduler.step()
+    return lrs
+
+
+def test_cnn_schedule_warms_up_from_zero_then_cosine_to_1e_5():
+    lrs = lr_per_iteration('configs/a2mim_r50.py', epoch_length=4)
+    assert len(lrs) == 300 * 4
+    assert lrs[0] == pytest.approx(1.2e-9)
+    # mmengine's LinearLR reaches the full lr at the last warmup iteration (39 of 0..39)
+    assert lrs[20] == pytest.approx(1.2e-3 * (1e-6 + (1 - 1e-6) * 20 / 39), rel=1e-4)
+    assert lrs[40] == pytest.approx(1.2e-3, rel=1e-4)
+    assert lrs[-1] == pytest.approx(1e-5, rel=0.02)
+    assert all(a >= b for a, b in zip(lrs[40:], lrs[41:]))
+
+
+def test_vit_schedule_steps_down_at_epoch_700():
+    lrs = lr_per_iteration('configs/a2mim_vit-base.py', epoch_length=1)
+    assert lrs[0] == pytest.approx(4e-4 * 2e-6)
+    assert lrs[10] == pytest.approx(4e-4, rel=1e-4) and lrs[699] == pytest.approx(4e-4, rel=1e-4)
+    assert lrs[700] == pytest.approx(4e-5, rel=1e-4) and lrs[-1] == pytest.approx(4e-5, rel=1e-4)
