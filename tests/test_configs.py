@@ -55,6 +55,8 @@ def test_config_builds_and_trains_one_step(config):
     model = MODELS.build(cfg.model)
     model.init_weights()
     check_mim_model_against_data(model, cfg)
+    assert model.data_preprocessor.mask_fill == 'mean'
+    assert model.data_preprocessor._enable_normalize
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     token = model.backbone.mask_mixer.mask_token
     before = token.detach().clone()

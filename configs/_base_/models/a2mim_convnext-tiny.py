@@ -1,14 +1,10 @@
 # A²MIM ConvNeXt-T: token + gamma (1e-6) after the 4th downsample (768 ch, 7x7), linear
 # decoder 768 -> 32*32*3 + PixelShuffle(32), focal-L1 only (the reference configs set the
 # Fourier weight to 0 for ConvNeXt).
+_base_ = './a2mim_data_preprocessor.py'
+
 model = dict(
     type='A2MIM',
-    data_preprocessor=dict(
-        type='MaskedImageDataPreprocessor',
-        mask_fill='mean',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        to_rgb=True),
     backbone=dict(
         type='MIMConvNeXt',
         arch='tiny',

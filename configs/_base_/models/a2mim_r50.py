@@ -1,13 +1,9 @@
 # A²MIM ResNet-50: token + gain gamma (1e-6) added at the layer4 input (1024 ch, 14x14),
 # linear decoder 2048 -> 32*32*3 + PixelShuffle(32), focal-L1 + 0.5 * focal frequency loss.
+_base_ = './a2mim_data_preprocessor.py'
+
 model = dict(
     type='A2MIM',
-    data_preprocessor=dict(
-        type='MaskedImageDataPreprocessor',
-        mask_fill='mean',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        to_rgb=True),
     backbone=dict(
         type='MIMResNet',
         depth=50,

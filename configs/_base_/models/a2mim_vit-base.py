@@ -1,14 +1,10 @@
 # A²MIM ViT-B/16: BEiT-style encoder (abs + relative position embeddings, layer scale 0.1,
 # q/v biases, drop path 0.1), residual token right after the patch embedding (no gamma),
 # linear decoder 768 -> 16*16*3 + PixelShuffle(16), L1 + 0.1 * focal frequency loss.
+_base_ = './a2mim_data_preprocessor.py'
+
 model = dict(
     type='A2MIM',
-    data_preprocessor=dict(
-        type='MaskedImageDataPreprocessor',
-        mask_fill='mean',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        to_rgb=True),
     backbone=dict(
         type='MIMViT',
         arch='base',
