@@ -18,6 +18,12 @@ CONFIGS = sorted(
     osp.relpath(path, REPO_ROOT)
     for path in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'), recursive=True)
     if '_base_' not in path)
+# parameters (M) of each encoder with a 1000-class linear classifier, as the A²MIM README
+# lists them (ViT-S is the 768-d x 8-layer mmcls ViT-S)
+PAPER_PARAMS_M = {'a2mim_r50.py': 25.6, 'a2mim_r101.py': 44.5, 'a2mim_r152.py': 60.2,
+                  'a2mim_r200.py': 64.7, 'a2mim_vit-small.py': 48.8, 'a2mim_vit-base.py': 86.7,
+                  'a2mim_vit-large.py': 304.6, 'a2mim_convnext-small.py': 50.2,
+                  'a2mim_convnext-base.py': 88.6}
 SIZE = 64  # reduced crop: every stride (16 or 32) and the 32 px mask blocks divide it
 
 
@@ -49,6 +55,7 @@ def test_config_builds_and_trains_one_step(config):
     init_default_scope('mim_agnostic')
     for transform in cfg.train_dataloader.dataset.pipeline:
         TRANSFORMS.build(transform)
+    full_size_backbone = cfg.model.backbone.copy()
     if cfg.model.backbone.type == 'MIMViT':
         cfg.model.backbone.img_size = SIZE
     torch.manual_seed(0)
@@ -66,8 +73,15 @@ def test_config_builds_and_trains_one_step(config):
     assert ('loss_fft' in losses) == expects_fft
     if optim_wrapper._accumulative_counts == 1:
         assert not torch.equal(before, token.detach())  # the token was trained
-    params = sum(p.numel() for p in model.backbone.parameters()) / 1e6
-    print(f'{config}: backbone {params:.1f} M parameters')
+    # ViT position tables scale with img_size: count at the config's own size
+    backbone = MODELS.build(full_size_backbone) if cfg.model.backbone.type == 'MIMViT' \
+        else model.backbone
+    encoder = sum(p.numel() for name, p in backbone.named_parameters()
+                  if not name.startswith('mask_mixer.'))
+    classifier = model.neck.predictor.in_channels * 1000 + 1000
+    expected = PAPER_PARAMS_M.get(osp.basename(config))
+    if expected is not None:
+        assert (encoder + classifier) / 1e6 == pytest.approx(expected, abs=0.15)
 
 
 def param_groups_by_name(config):
