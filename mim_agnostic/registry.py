@@ -12,11 +12,15 @@ def _child(name: str, parent_name: str, location: str = '') -> Registry:
     parent = getattr(mmpretrain_registry, parent_name)
     # a child searches its parents' modules but never imports them: import mmpretrain's
     # locations too, so every mmpretrain component is found from scope 'mim_agnostic'
-    return Registry(
+    registry = Registry(
         name,
         parent=parent,
         scope='mim_agnostic',
         locations=list(parent._locations) + ([location] if location else []))
+    # mmengine resolves a prefixed type ('mim_agnostic.SimpleFeaturePyramid' in an mmdet or
+    # mmseg config) only among the root's direct children: list this grandchild there too
+    parent._get_root_registry()._children.setdefault('mim_agnostic', registry)
+    return registry
 
 
 RUNNERS = _child('runner', 'RUNNERS', 'mim_agnostic.engine')

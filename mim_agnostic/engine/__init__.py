@@ -1,3 +1,4 @@
 from .hooks import ReconstructionVisualizationHook
+from .optimizers import LayerDecayOptimWrapperConstructor
 
-__all__ = ['ReconstructionVisualizationHook']
+__all__ = ['ReconstructionVisualizationHook', 'LayerDecayOptimWrapperConstructor']

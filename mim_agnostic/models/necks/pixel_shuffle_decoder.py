@@ -37,7 +37,7 @@ class PixelShuffleDecoder(BaseModule):
             layers += [
                 nn.Conv2d(in_channels, in_channels, conv_kernel_size,
                           padding=conv_kernel_size // 2, groups=in_channels, bias=False),
-                build_norm_layer(dict(type='LN2d', eps=1e-6), in_channels)[1],
+                build_norm_layer(dict(type='mmpretrain.LN2d', eps=1e-6), in_channels)[1],
                 nn.GELU()
             ]
         self.decoder = nn.Sequential(*layers)

@@ -1,0 +1,158 @@
+"""Turn an MIM pretraining checkpoint into backbone weights for downstream codebases.
+
+Formats: ``mmpretrain``, ``mmdet``, ``mmseg`` (the mmcv-style names the pretraining backbone
+already has: ResNet ``conv1/bn1/layerK.j...``, BEiT-style ViT ``patch_embed.projection,
+layers.i...``, ConvNeXt ``downsample_layers/stages``), ``torchvision`` and ``timm`` (ResNet:
+identical names; ViT: timm's ``Beit`` names, no classifier).
+"""
+import importlib
+import re
+from typing import Dict, List, Tuple
+
+import torch
+from torch import nn
+
+FORMATS = ('mmpretrain', 'mmdet', 'mmseg', 'timm', 'torchvision')
+DROPPED_PREFIXES = ('mask_mixer.', )  # pretraining-only parameters
+RESNET_DEPTHS = {(2, 2, 2, 2): 18, (3, 4, 6, 3): 50, (3, 4, 23, 3): 101, (3, 8, 36, 3): 152,
+                 (3, 24, 36, 3): 200}
+
+
+def load_weights(path: str) -> Dict[str, torch.Tensor]:
+    """The flat ``state_dict`` of a checkpoint, read with ``weights_only=True``."""
+    checkpoint = torch.load(path, map_location='cpu', weights_only=True)
+    if isinstance(checkpoint, dict):
+        for key in ('state_dict', 'model'):
+            if isinstance(checkpoint.get(key), dict):
+                return checkpoint[key]
+        if checkpoint and all(isinstance(v, torch.Tensor) for v in checkpoint.values()):
+            return checkpoint
+    raise ValueError(f'{path} is not a checkpoint: expected a dict with a "state_dict" (or '
+                     f'"model") of tensors, got {type(checkpoint).__name__}')
+
+
+def backbone_weights(state_dict: Dict[str, torch.Tensor], source: str) -> Dict[str, torch.Tensor]:
+    """``backbone.*`` tensors with the prefix stripped, without mask token / gamma, decoder,
+    head or EMA copies."""
+    weights = {}
+    for key, value in state_dict.items():
+        key = key[len('module.'):] if key.startswith('module.') else key
+        if key.startswith('backbone.'):
+            key = key[len('backbone.'):]
+            if not key.startswith(DROPPED_PREFIXES):
+                weights[key] = value
+    if not weights:
+        prefixes = sorted({key.split('.')[0] for key in state_dict})[:10]
+        raise ValueError(f'{source} holds no "backbone.*" weights (top-level names: '
+                         f'{prefixes}): it is not an MIM pretraining checkpoint')
+    return weights
+
+
+def detect_architecture(weights: Dict[str, torch.Tensor]) -> dict:
+    """Family and size of a backbone from its mmcv-style weights."""
+    if 'layer1.0.conv1.weight' in weights:
+        blocks = tuple(len({k.split('.')[1] for k in weights if k.startswith(f'layer{i}.')})
+                       for i in range(1, 5))
+        bottleneck = 'layer1.0.conv3.weight' in weights
+        depth = 34 if blocks == (3, 4, 6, 3) and not bottleneck else RESNET_DEPTHS.get(blocks)
+        if depth is None:
+            raise ValueError(f'unknown ResNet with {blocks} blocks per stage')
+        return dict(family='resnet', depth=depth)
+    if 'patch_embed.projection.weight' in weights and 'layers.0.attn.qkv.weight' in weights:
+        embed_dims, _, patch, _ = weights['patch_embed.projection.weight'].shape
+        num_layers = len({k.split('.')[1] for k in weights if k.startswith('layers.')})
+        table = weights['layers.0.attn.relative_position_bias_table']
+        num_patches = weights['pos_embed'].shape[1] - 1 if 'pos_embed' in weights else None
+        return dict(family='vit', embed_dims=embed_dims, num_layers=num_layers,
+                    num_heads=table.shape[1], patch_size=patch,
+                    feedforward_channels=weights['layers.0.ffn.layers.0.0.weight'].shape[0],
+                    img_size=patch * round(((table.shape[0] - 3)**0.5 + 1) / 2),
+                    use_abs_pos_emb=num_patches is not None)
+    if 'downsample_layers.0.0.weight' in weights:
+        depths = [len({k.split('.')[2] for k in weights if k.startswith(f'stages.{i}.')})
+                  for i in range(4)]
+        channels = [weights[f'stages.{i}.0.depthwise_conv.weight'].shape[0] for i in range(4)]
+        return dict(family='convnext', depths=depths, channels=channels)
+    raise ValueError('unknown backbone: expected mmcv-style ResNet, BEiT-style ViT or ConvNeXt '
+                     f'weights, got keys like {sorted(weights)[:5]}')
+
+
+def _timm_beit_key(key: str) -> str:
+    rules = [(r'^patch_embed\.projection\.', 'patch_embed.proj.'),
+             (r'^layers\.(\d+)\.ln1\.', r'blocks.\1.norm1.'),
+             (r'^layers\.(\d+)\.ln2\.', r'blocks.\1.norm2.'),
+             (r'^layers\.(\d+)\.ffn\.layers\.0\.0\.', r'blocks.\1.mlp.fc1.'),
+             (r'^layers\.(\d+)\.ffn\.layers\.1\.', r'blocks.\1.mlp.fc2.'),
+             (r'^layers\.(\d+)\.', r'blocks.\1.'),
+             (r'^ln1\.', 'norm.')]
+    for pattern, replacement in rules:
+        if re.match(pattern, key):
+            return re.sub(pattern, replacement, key)
+    return key
+
+
+def convert(weights: Dict[str, torch.Tensor], arch: dict, fmt: str) -> Dict[str, torch.Tensor]:
+    """Rename keys for ``fmt``; raises ValueError where the format has no such backbone."""
+    if fmt not in FORMATS:
+        raise ValueError(f'unknown format {fmt!r}; choose from {FORMATS}')
+    family = arch['family']
+    if fmt in ('mmpretrain', 'mmdet', 'mmseg'):
+        return dict(weights)
+    if family == 'resnet':  # torchvision and timm ResNets use the same names
+        return dict(weights)
+    if family == 'vit' and fmt == 'timm':
+        return {_timm_beit_key(k): v for k, v in weights.items()
+                if not k.endswith('relative_position_index')}
+    raise ValueError(f'no {fmt} equivalent of this {family} backbone (BEiT-style ViTs export '
+                     'to timm; ConvNeXt stays in the mm* formats)')
+
+
+def reference_model(arch: dict, fmt: str) -> nn.Module:
+    """The plain backbone of ``fmt`` that the converted weights must fill."""
+    family = arch['family']
+    if family == 'resnet' and fmt == 'torchvision':
+        import torchvision
+        model = getattr(torchvision.models, f'resnet{arch["depth"]}')(weights=None)
+        model.fc = nn.Identity()
+        return model
+    if fmt == 'timm':
+        import timm
+        if family == 'resnet':
+            return timm.create_model(f'resnet{arch["depth"]}', num_classes=0)
+        from timm.models.beit import Beit
+        return Beit(img_size=arch['img_size'], patch_size=arch['patch_size'], num_classes=0,
+                    embed_dim=arch['embed_dims'], depth=arch['num_layers'],
+                    num_heads=arch['num_heads'],
+                    mlp_ratio=arch['feedforward_channels'] / arch['embed_dims'],
+                    use_abs_pos_emb=arch['use_abs_pos_emb'], use_rel_pos_bias=True,
+                    init_values=0.1, global_pool='token')
+    if family == 'resnet':
+        if fmt == 'mmpretrain':  # without a mask it is mmpretrain's ResNet, plus depth 200
+            from mim_agnostic.models.backbones import MIMResNet
+            return MIMResNet(depth=arch['depth'])
+        resnet = importlib.import_module(f'{fmt}.models.backbones').ResNet
+        if arch['depth'] not in resnet.arch_settings:
+            raise ValueError(f'{fmt} has no ResNet-{arch["depth"]}')
+        return resnet(depth=arch['depth'])
+    if family == 'vit':
+        from mmpretrain.models.backbones import BEiTViT  # mmdet/mmseg configs use it too
+        return BEiTViT(arch={k: arch[k] for k in ('embed_dims', 'num_layers', 'num_heads',
+                                                  'feedforward_channels')},
+                       img_size=arch['img_size'], patch_size=arch['patch_size'],
+                       use_abs_pos_emb=arch['use_abs_pos_emb'], use_rel_pos_bias=True,
+                       layer_scale_init_value=0.1, out_type='featmap')
+    from mmpretrain.models.backbones import ConvNeXt
+    return ConvNeXt(arch=dict(depths=arch['depths'], channels=arch['channels']))
+
+
+def compare_keys(model: nn.Module,
+                 weights: Dict[str, torch.Tensor]) -> Tuple[List[str], List[str], List[str]]:
+    """(missing, unexpected, shape-mismatched) keys of ``weights`` against ``model``; buffers
+    that are derived, not learned (relative position indices), do not count as missing."""
+    expected = {k: v for k, v in model.state_dict().items()
+                if not k.startswith(DROPPED_PREFIXES)}
+    missing = [k for k in expected if k not in weights
+               and not k.endswith('relative_position_index')]
+    unexpected = [k for k in weights if k not in expected]
+    mismatched = [k for k in weights if k in expected and weights[k].shape != expected[k].shape]
+    return missing, unexpected, mismatched
