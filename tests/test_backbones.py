@@ -152,7 +152,8 @@ def test_vit_archs_match_the_paper(arch):
 def test_vit_without_mask_is_the_plain_beit_vit():
     torch.manual_seed(0)
     kwargs = dict(arch=VIT_TINY, img_size=64, patch_size=16, out_type='featmap',
-                  use_abs_pos_emb=True, use_rel_pos_bias=True, layer_scale_init_value=0.1)
+                  use_abs_pos_emb=True, use_rel_pos_bias=True, layer_scale_init_value=0.1,
+                  final_norm=True)
     plain = in_eval(BEiTViT(**kwargs))
     mim = in_eval(copy_into(plain, MIMViT(mask_layer=0, **kwargs)))
     x = torch.randn(2, 3, 64, 64)

@@ -6,6 +6,8 @@ layers.i...``, ConvNeXt ``downsample_layers/stages``), ``torchvision`` and ``tim
 identical names; ViT: timm's ``Beit`` names, no classifier).
 """
 import importlib
+import os
+import os.path as osp
 import re
 from typing import Dict, List, Tuple
 
@@ -67,7 +69,7 @@ def detect_architecture(weights: Dict[str, torch.Tensor]) -> dict:
                     num_heads=table.shape[1], patch_size=patch,
                     feedforward_channels=weights['layers.0.ffn.layers.0.0.weight'].shape[0],
                     img_size=patch * round(((table.shape[0] - 3)**0.5 + 1) / 2),
-                    use_abs_pos_emb=num_patches is not None)
+                    use_abs_pos_emb=num_patches is not None, final_norm='ln1.weight' in weights)
     if 'downsample_layers.0.0.weight' in weights:
         depths = [len({k.split('.')[2] for k in weights if k.startswith(f'stages.{i}.')})
                   for i in range(4)]
@@ -140,7 +142,8 @@ def reference_model(arch: dict, fmt: str) -> nn.Module:
                                                   'feedforward_channels')},
                        img_size=arch['img_size'], patch_size=arch['patch_size'],
                        use_abs_pos_emb=arch['use_abs_pos_emb'], use_rel_pos_bias=True,
-                       layer_scale_init_value=0.1, out_type='featmap')
+                       layer_scale_init_value=0.1, final_norm=arch['final_norm'],
+                       out_type='featmap')
     from mmpretrain.models.backbones import ConvNeXt
     return ConvNeXt(arch=dict(depths=arch['depths'], channels=arch['channels']))
 
@@ -156,3 +159,24 @@ def compare_keys(model: nn.Module,
     unexpected = [k for k in weights if k not in expected]
     mismatched = [k for k in weights if k in expected and weights[k].shape != expected[k].shape]
     return missing, unexpected, mismatched
+
+
+def export_backbone(checkpoint: str, out: str, fmt: str = 'mmpretrain') -> dict:
+    """Write the converted backbone of ``checkpoint`` to ``out``; returns its architecture."""
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+    weights = backbone_weights(load_weights(checkpoint), checkpoint)
+    arch = detect_architecture(weights)
+    converted = convert(weights, arch, fmt)
+    missing, unexpected, mismatched = compare_keys(reference_model(arch, fmt), converted)
+    if missing or unexpected or mismatched:
+        raise ValueError(f'{checkpoint} does not fit the {fmt} {arch["family"]} {arch}: '
+                         f'missing {missing[:10]}, unexpected {unexpected[:10]}, '
+                         f'mis-shaped {mismatched[:10]}')
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    torch.save(dict(state_dict=converted,
+                    meta=dict(source=osp.abspath(checkpoint), format=fmt, arch=arch)), out)
+    print(f'{fmt} {arch}: {len(converted)} tensors, '
+          f'{sum(v.numel() for v in converted.values()) / 1e6:.2f} M values, 0 missing, '
+          f'0 unexpected -> {out}')
+    return arch

@@ -61,6 +61,57 @@ def pickle_history_buffers_without_getattr() -> None:
     HistoryBuffer.__getstate__ = __getstate__
 
 
+def resize_relative_position_bias_table(src_shape: int, dst_shape: int, table: torch.Tensor,
+                                        num_head: int) -> torch.Tensor:
+    """mmpretrain's BEiT table resize (geometric-progression grid, bicubic per head) with
+    ``scipy.interpolate.interp2d``, removed in SciPy 1.14, replaced by the equivalent
+    ``RectBivariateSpline`` on the same regular grid.
+
+    Args:
+        src_shape, dst_shape: side (2 * window - 1) of the source and target tables.
+        table: (src_shape**2, num_head) relative position biases.
+    Returns:
+        (dst_shape**2, num_head) tensor.
+    """
+    from scipy.interpolate import RectBivariateSpline
+
+    def geometric_sum(ratio: float, count: int) -> float:
+        return (1.0 - ratio**count) / (1.0 - ratio)
+
+    left, right = 1.01, 1.5
+    while right - left > 1e-6:
+        ratio = (left + right) / 2.0
+        if geometric_sum(ratio, src_shape // 2) > dst_shape // 2:
+            right = ratio
+        else:
+            left = ratio
+    distances, current = [], 1.0
+    for i in range(src_shape // 2):
+        distances.append(current)
+        current += ratio**(i + 1)
+    source_grid = [-d for d in reversed(distances)] + [0] + distances
+    half = dst_shape // 2.0
+    target_grid = np.arange(-half, half + 0.1, 1.0)
+    columns = []
+    for head in range(num_head):
+        values = table[:, head].view(src_shape, src_shape).float().cpu().numpy()
+        spline = RectBivariateSpline(source_grid, source_grid, values, kx=3, ky=3)
+        resized = torch.as_tensor(spline(target_grid, target_grid), dtype=torch.float32)
+        columns.append(resized.reshape(-1, 1).to(table.device))
+    return torch.cat(columns, dim=-1)
+
+
+def resize_beit_tables_without_interp2d() -> None:
+    """Loading BEiT-style ViT weights at another input size (detection at 1024 px,
+    segmentation at 512 px) resizes the relative position tables through scipy's
+    ``interp2d``, which SciPy >= 1.14 removed: use :func:`resize_relative_position_bias_table`."""
+    import mmpretrain.models.backbones.beit as beit
+    import mmpretrain.models.utils as model_utils
+    import mmpretrain.models.utils.embed as embed
+    for module in (beit, model_utils, embed):
+        module.resize_relative_position_bias_table = resize_relative_position_bias_table
+
+
 def _find_package_dir(package: str) -> str:
     """Folder of an installed package, given its import or distribution name
     ('mmsegmentation' -> .../site-packages/mmseg)."""
@@ -158,4 +209,5 @@ def apply_all() -> None:
     pickle_history_buffers_without_getattr()
     replace_pkg_resources_lookups()
     strip_scope_from_collate_fn()
+    resize_beit_tables_without_interp2d()
     _APPLIED = True

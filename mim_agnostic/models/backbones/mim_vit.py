@@ -35,6 +35,7 @@ class MIMViT(BEiTViT):
         kwargs.setdefault('use_rel_pos_bias', True)
         kwargs.setdefault('layer_scale_init_value', 0.1)
         kwargs.setdefault('norm_cfg', dict(type='LN', eps=1e-6))
+        kwargs.setdefault('final_norm', True)
         super().__init__(**kwargs)
         if not 0 <= mask_layer < self.num_layers:
             raise ValueError(f'MIMViT: mask_layer={mask_layer} must be in '

@@ -1,0 +1,55 @@
+"""Evaluate a checkpoint with the config's test loop and evaluator (COCO AP, mIoU, top-1).
+
+    python tools/test.py configs/demo/downstream/mask-rcnn_r50-a2mim_fpn_demo.py work_dirs/.../epoch_2.pth
+    tools/dist_test.sh CONFIG CHECKPOINT 8
+"""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+import mim_agnostic  # noqa: F401  (compat fixes and registries)
+from mim_agnostic.utils.runtime import adapt_to_cpu, init_cpu_process_group
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Test (evaluate) a checkpoint')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='the dir to save logs and metrics')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config keys, e.g. test_dataloader.batch_size=4')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    for key in ('test_dataloader', 'test_evaluator', 'test_cfg'):
+        if cfg.get(key) is None:
+            raise KeyError(f'{args.config} has no {key}: it cannot be evaluated')
+    cfg.load_from = args.checkpoint
+    cfg = adapt_to_cpu(cfg)
+    init_cpu_process_group(args.launcher)
+    return Runner.from_cfg(cfg).test()
+
+
+if __name__ == '__main__':
+    main()
