@@ -1,4 +1,8 @@
+import glob
+import json
+import os
 import os.path as osp
+import subprocess
 
 import pytest
 from mmengine.registry import init_default_scope
@@ -27,3 +31,21 @@ def mim_agnostic_scope():
     """Every test starts in the toolkit's scope, as its configs do (some tests switch to
     mmdet/mmseg scopes to build those packages' datasets)."""
     init_default_scope('mim_agnostic')
+
+
+def run(command, timeout=900) -> str:
+    """Run a tool from the repository root; fail the test with its output if it fails."""
+    env = dict(os.environ, PYTHONPATH=REPO_ROOT, OMP_NUM_THREADS='2')
+    result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                            timeout=timeout)
+    assert result.returncode == 0, (result.stdout[-3000:] + result.stderr[-5000:])
+    return result.stdout + result.stderr
+
+
+def scalars(work_dir) -> list:
+    """Training records (with a loss) of every run in a work dir, oldest run first."""
+    records = []
+    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
+        with open(path) as f:
+            records += [json.loads(line) for line in f if '"loss"' in line]
+    return records

@@ -2,16 +2,13 @@
 config, the loss falls, checkpoints and reconstruction pictures are written, --resume
 continues, and the reconstruction tool renders a checkpoint."""
 import glob
-import json
-import os
 import os.path as osp
-import subprocess
 import sys
 
 import cv2
 import pytest
 
-from conftest import REPO_ROOT
+from conftest import run, scalars
 
 CONFIG = 'configs/demo/a2mim_r50_demo.py'
 
@@ -22,23 +19,6 @@ def demo_options(demo_root, max_epochs):
             'train_dataloader.batch_size=8', f'train_cfg.max_epochs={max_epochs}',
             'default_hooks.logger.interval=1', 'default_hooks.checkpoint.interval=1',
             'custom_hooks.0.interval=8', 'randomness.seed=0']
-
-
-def run(command, timeout=900):
-    env = dict(os.environ, PYTHONPATH=REPO_ROOT, OMP_NUM_THREADS='2')
-    result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
-                            timeout=timeout)
-    assert result.returncode == 0, (result.stdout[-3000:] + result.stderr[-5000:])
-    return result.stdout + result.stderr
-
-
-def scalars(work_dir):
-    """Training records of every run in the work dir, oldest run first."""
-    records = []
-    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
-        with open(path) as f:
-            records += [json.loads(line) for line in f if '"loss"' in line]
-    return records
 
 
 @pytest.fixture(scope='module')
