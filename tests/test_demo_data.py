@@ -5,7 +5,6 @@ import os
 import os.path as osp
 
 import numpy as np
-import pytest
 import torch
 from mmengine.registry import init_default_scope
 

@@ -41,7 +41,6 @@ def test_mask_rcnn_on_demo_coco_prints_bbox_and_segm_ap(extracted, demo_root, tm
     coco = f'{demo_root}/coco/'
     log = train_then_test('configs/demo/downstream/mask-rcnn_r50-a2mim_fpn_demo.py',
                           str(tmp_path), [
-                              f'pretrained={extracted}',
                               f'model.backbone.init_cfg.checkpoint={extracted}',
                               f'train_dataloader.dataset.data_root={coco}',
                               f'val_dataloader.dataset.data_root={coco}',

@@ -7,11 +7,11 @@ import argparse
 import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 import mim_agnostic  # noqa: F401  (compat fixes and registries)
-from mim_agnostic.utils.runtime import adapt_to_cpu, init_cpu_process_group
+from mim_agnostic.utils.runtime import adapt_to_cpu, init_cpu_process_group, load_config
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -34,14 +34,7 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_config(args.config, args.cfg_options, args.work_dir, args.launcher)
     for key in ('test_dataloader', 'test_evaluator', 'test_cfg'):
         if cfg.get(key) is None:
             raise KeyError(f'{args.config} has no {key}: it cannot be evaluated')

@@ -7,7 +7,6 @@
 import argparse
 import logging
 import os
-import os.path as osp
 
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
@@ -15,7 +14,7 @@ from mmengine.runner import Runner
 
 import mim_agnostic  # noqa: F401  (compat fixes and registries)
 from mim_agnostic.utils.config_check import check_mim_model_against_data
-from mim_agnostic.utils.runtime import adapt_to_cpu, init_cpu_process_group
+from mim_agnostic.utils.runtime import adapt_to_cpu, init_cpu_process_group, load_config
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -43,13 +42,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     if args.amp:
         if cfg.optim_wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
             print_log('AMP is already enabled in the config', 'current', logging.WARNING)
@@ -77,7 +69,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    cfg = merge_args(Config.fromfile(args.config), args)
+    cfg = merge_args(
+        load_config(args.config, args.cfg_options, args.work_dir, args.launcher), args)
     init_cpu_process_group(args.launcher)
     runner = Runner.from_cfg(cfg)
     check_mim_model_against_data(runner.model, cfg)

@@ -1,11 +1,30 @@
 """Device-dependent adjustments of a training config (GPU clusters and CPU-only machines)."""
 import logging
 import os
+import os.path as osp
+from typing import Optional
 
 import torch
 import torch.distributed as dist
 from mmengine.config import Config
 from mmengine.logging import print_log
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None, work_dir: Optional[str] = None,
+                launcher: str = 'none') -> Config:
+    """A config as the tools use it: ``--cfg-options`` merged, ``launcher`` set, and the work
+    dir ``--work-dir``, else the config's own, else ``work_dirs/<config name>``."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config not found: {path}')
+    cfg = Config.fromfile(path)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(path))[0])
+    return cfg
 
 
 def has_accelerator() -> bool:

@@ -4,7 +4,9 @@
 _base_ = 'mmdet::mask_rcnn/mask-rcnn_r50-caffe-c4_1x_coco.py'
 custom_imports = dict(imports=['mim_agnostic'], allow_failed_imports=False)
 
-pretrained = 'r50_a2mim.pth'  # or --cfg-options model.backbone.init_cfg.checkpoint=PATH
+# or --cfg-options model.backbone.init_cfg.checkpoint=PATH
+#                 model.roi_head.shared_head.init_cfg.checkpoint=PATH
+pretrained = 'r50_a2mim.pth'
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
     data_preprocessor=dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],

@@ -1,0 +1,242 @@
+"""Training-step and data-pipeline benchmarks (``tools/benchmark.py`` is the CLI).
+
+Every method is timed on the same backbone, batch, resolution and device, in one process:
+a few warm-up steps, then the median of ``steps`` full training steps (data preprocessor,
+forward, backward, optimizer step). Ratios are to the plain supervised backbone
+(mmpretrain ``ImageClassifier``, 1000-class linear head, cross-entropy).
+"""
+import os
+import statistics
+import time
+from typing import Callable, Dict, List, Optional
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.logging import MMLogger
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
+from mmpretrain.structures import DataSample
+
+from mim_agnostic.datasets.transforms import BlockMaskGenerator
+from mim_agnostic.registry import MODELS
+from mim_agnostic.utils.runtime import replace_sync_bn
+
+REPO_CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                            'configs')
+BACKBONES = {
+    'r50': dict(a2mim='a2mim_r50.py', plain=dict(type='ResNet', depth=50), channels=2048),
+    'vit-b': dict(a2mim='a2mim_vit-base.py',
+                  plain=dict(type='BEiTViT', arch='base', patch_size=16,
+                             use_abs_pos_emb=True, use_rel_pos_bias=True,
+                             layer_scale_init_value=0.1, out_type='avg_featmap'),
+                  channels=768),
+}
+PREPROCESSOR = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
+
+
+def _a2mim_config(backbone: str, size: int) -> Config:
+    cfg = Config.fromfile(os.path.join(REPO_CONFIGS, BACKBONES[backbone]['a2mim']))
+    if cfg.model.backbone.type == 'MIMViT':
+        cfg.model.backbone.img_size = size
+    return cfg
+
+
+def build_model(method: str, backbone: str, size: int) -> torch.nn.Module:
+    """The model of ``method`` on ``backbone`` for ``size`` px inputs (BN instead of SyncBN)."""
+    init_default_scope('mim_agnostic')
+    MMLogger.get_instance('mim_agnostic_benchmark', log_level='WARNING')  # no init reports
+    spec = BACKBONES[backbone]
+    if method == 'plain':
+        backbone_cfg = dict(spec['plain'])
+        if backbone_cfg['type'] == 'BEiTViT':
+            backbone_cfg['img_size'] = size
+        cfg = dict(type='ImageClassifier', backbone=backbone_cfg,
+                   neck=dict(type='GlobalAveragePooling') if backbone == 'r50' else None,
+                   head=dict(type='LinearClsHead', num_classes=1000,
+                             in_channels=spec['channels']),
+                   data_preprocessor=dict(type='ClsDataPreprocessor', **PREPROCESSOR))
+    elif method == 'a2mim':
+        cfg = _a2mim_config(backbone, size).model
+    elif method == 'spark':
+        if backbone != 'r50':
+            raise ValueError('SparK applies to CNNs only (mmpretrain SparseResNet)')
+        norm = dict(type='SparseBatchNorm2d')
+        cfg = dict(type='SparK', input_size=size, downsample_raito=32, mask_ratio=0.6,
+                   enc_dec_norm_cfg=norm, enc_dec_norm_dim=2048,
+                   backbone=dict(type='SparseResNet', depth=50, out_indices=(0, 1, 2, 3),
+                                 norm_cfg=norm, drop_path_rate=0.05),
+                   neck=dict(type='SparKLightDecoder', feature_dim=512, upsample_ratio=32,
+                             mid_channels=0, last_act=False),
+                   head=dict(type='SparKPretrainHead',
+                             loss=dict(type='PixelReconstructionLoss', criterion='L2')),
+                   data_preprocessor=dict(type='SelfSupDataPreprocessor', **PREPROCESSOR))
+    else:
+        raise ValueError(f'unknown method {method!r}; choose from {METHODS}')
+    model = MODELS.build(replace_sync_bn(cfg))
+    model.init_weights()
+    return model
+
+
+METHODS = ('plain', 'a2mim', 'spark')
+
+
+def applies(method: str, backbone: str) -> bool:
+    return not (method == 'spark' and backbone != 'r50')
+
+
+def make_batch(method: str, backbone: str, batch_size: int, size: int) -> dict:
+    """uint8 images and the data samples the method needs (labels or A²MIM masks)."""
+    images = torch.randint(0, 256, (batch_size, 3, size, size), dtype=torch.uint8)
+    samples = []
+    if method == 'a2mim':
+        mask_cfg = next(t for t in _a2mim_config(backbone, size).train_dataloader.dataset.pipeline
+                        if t['type'] == 'BlockMaskGenerator')
+        generator = BlockMaskGenerator(size, mask_cfg['mask_patch_size'],
+                                       mask_cfg['model_patch_size'], mask_cfg['mask_ratio'])
+    for i in range(batch_size):
+        sample = DataSample()
+        if method == 'plain':
+            sample.set_gt_label(i % 1000)
+        elif method == 'a2mim':
+            sample.set_mask(torch.from_numpy(generator.generate_mask()))
+        samples.append(sample)
+    return dict(inputs=images, data_samples=samples)
+
+
+def _synchronize(device: str) -> None:
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+
+
+def time_training_step(model: torch.nn.Module, batch: dict, device: str, steps: int,
+                       warmup: int, amp: Optional[str] = None) -> Dict[str, float]:
+    """Median/min seconds of a full training step and the peak memory in MiB (GPU: peak
+    allocated; CPU: NaN, see :func:`cpu_peak_mib`)."""
+    optim_cfg = dict(type='OptimWrapper',
+                     optimizer=dict(type='AdamW', lr=1e-4, weight_decay=0.05,
+                                    fused=device.startswith('cuda')))
+    if amp is not None:
+        if not device.startswith('cuda'):
+            raise ValueError('--amp needs a GPU (mmengine AmpOptimWrapper)')
+        optim_cfg.update(type='AmpOptimWrapper',
+                         dtype=dict(fp16='float16', bf16='bfloat16')[amp])
+    model.to(device)
+    optim_wrapper = build_optim_wrapper(model, optim_cfg)
+    if device.startswith('cuda'):
+        torch.cuda.reset_peak_memory_stats()
+    times: List[float] = []
+    for step in range(warmup + steps):
+        _synchronize(device)
+        start = time.perf_counter()
+        model.train_step(batch, optim_wrapper)
+        _synchronize(device)
+        if step >= warmup:
+            times.append(time.perf_counter() - start)
+    peak = torch.cuda.max_memory_allocated() / 2**20 if device.startswith('cuda') \
+        else float('nan')
+    return dict(median_s=statistics.median(times), min_s=min(times), peak_mib=peak)
+
+
+def _proc_status_kib(field: str) -> int:
+    with open('/proc/self/status') as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ':'))
+
+
+def _cpu_peak_child(method: str, backbone: str, batch_size: int, size: int,
+                    queue) -> None:
+    import mim_agnostic  # noqa: F401  (registries in the fresh interpreter)
+    with open('/proc/self/clear_refs', 'w') as f:
+        f.write('5')  # reset the peak RSS (VmHWM) to the current RSS
+    baseline = _proc_status_kib('VmRSS')
+    torch.manual_seed(0)
+    model = build_model(method, backbone, size)
+    time_training_step(model, make_batch(method, backbone, batch_size, size), 'cpu', 1, 1)
+    queue.put((_proc_status_kib('VmHWM') - baseline) / 1024)
+
+
+def cpu_peak_mib(method: str, backbone: str, batch_size: int, size: int) -> float:
+    """Peak resident memory (MiB) that two training steps of ``method`` add to a fresh
+    interpreter: CPU tensors have no allocator statistics, so each method runs alone in a
+    spawned process."""
+    import multiprocessing
+    context = multiprocessing.get_context('spawn')
+    queue = context.Queue()
+    process = context.Process(target=_cpu_peak_child,
+                              args=(method, backbone, batch_size, size, queue))
+    process.start()
+    process.join()
+    if process.exitcode != 0:
+        raise RuntimeError(f'memory measurement of {method} failed (exit {process.exitcode})')
+    return queue.get()
+
+
+def benchmark_methods(backbone: str, batch_size: int, size: int, device: str, steps: int,
+                      warmup: int = 2, amp: Optional[str] = None, channels_last: bool = False,
+                      compile_model: bool = False, methods=METHODS,
+                      cpu_memory: bool = True) -> List[Dict[str, object]]:
+    """One row per method that applies to ``backbone``, with ratios to ``plain``. On CPU
+    the peak memory comes from :func:`cpu_peak_mib` (``cpu_memory=False`` skips it)."""
+    rows = []
+    for method in [m for m in methods if applies(m, backbone)]:
+        torch.manual_seed(0)
+        np.random.seed(0)
+        model = build_model(method, backbone, size)
+        if channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        if compile_model:
+            model.backbone = torch.compile(model.backbone)
+        result = time_training_step(model, make_batch(method, backbone, batch_size, size),
+                                    device, steps, warmup, amp)
+        if device == 'cpu' and cpu_memory:
+            result['peak_mib'] = cpu_peak_mib(method, backbone, batch_size, size)
+        rows.append(dict(method=method, backbone=backbone, batch=batch_size, size=size,
+                         device=device, amp=amp or 'fp32', **result,
+                         images_per_s=batch_size / result['median_s']))
+        del model
+    plain = next((r for r in rows if r['method'] == 'plain'), None)
+    for row in rows:
+        row['time_ratio'] = row['median_s'] / plain['median_s'] if plain else float('nan')
+        row['memory_ratio'] = row['peak_mib'] / plain['peak_mib'] if plain else float('nan')
+    return rows
+
+
+def format_table(rows: List[Dict[str, object]]) -> str:
+    header = ('| method | backbone | batch x size | device | step (ms, median) | images/s | '
+              'x plain | peak MiB | mem x plain |')
+    lines = [header, '|' + '---|' * 9]
+    for r in rows:
+        lines.append(f"| {r['method']} | {r['backbone']} | {r['batch']} x {r['size']} | "
+                     f"{r['device']} {r['amp']} | {1000 * r['median_s']:.1f} | "
+                     f"{r['images_per_s']:.1f} | {r['time_ratio']:.3f} | {r['peak_mib']:.0f} | "
+                     f"{r['memory_ratio']:.3f} |")
+    return '\n'.join(lines)
+
+
+def benchmark_pipeline(data_root: str, num_images: int, size: int = 224,
+                       model_patch_size: int = 16) -> Dict[str, float]:
+    """Seconds per image of each transform of the A²MIM pretraining pipeline (one worker)
+    on the ImageNet-style folder ``data_root`` and the share taken by the mask generator."""
+    from mmcv.transforms import LoadImageFromFile
+    from mmpretrain.datasets.transforms import PackInputs, RandomFlip, RandomResizedCrop
+    from mmpretrain.datasets import ImageNet
+    dataset = ImageNet(data_root=data_root, split='train', lazy_init=False)
+    transforms: Dict[str, Callable] = dict(
+        load=LoadImageFromFile(),
+        random_resized_crop=RandomResizedCrop(scale=size, crop_ratio_range=(0.8, 1.0),
+                                              backend='pillow', interpolation='bilinear'),
+        flip=RandomFlip(prob=0.5),
+        mask=BlockMaskGenerator(size, 32, model_patch_size, 0.6),
+        pack=PackInputs())
+    seconds = dict.fromkeys(transforms, 0.0)
+    count = min(num_images, len(dataset))
+    for index in range(count):
+        results = dict(img_path=dataset.get_data_info(index)['img_path'])
+        for name, transform in transforms.items():
+            start = time.perf_counter()
+            results = transform(results)
+            seconds[name] += time.perf_counter() - start
+    per_image = {name: value / count for name, value in seconds.items()}
+    total = sum(per_image.values())
+    return dict(images=count, images_per_s=1 / total, mask_share=per_image['mask'] / total,
+                **{f'{name}_ms': 1000 * value for name, value in per_image.items()})
