@@ -24,19 +24,16 @@ from mim_agnostic.utils.runtime import replace_sync_bn
 
 REPO_CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                             'configs')
-BACKBONES = {
-    'r50': dict(a2mim='a2mim_r50.py', plain=dict(type='ResNet', depth=50), channels=2048),
-    'vit-b': dict(a2mim='a2mim_vit-base.py',
-                  plain=dict(type='BEiTViT', arch='base', patch_size=16,
-                             use_abs_pos_emb=True, use_rel_pos_bias=True,
-                             layer_scale_init_value=0.1, out_type='avg_featmap'),
-                  channels=768),
-}
+# the A²MIM config of each backbone; the plain model uses the same backbone settings
+BACKBONES = {'r50': 'a2mim_r50.py', 'vit-b': 'a2mim_vit-base.py',
+             'convnext-t': 'a2mim_convnext-tiny.py'}
+PLAIN_TYPES = {'MIMResNet': 'ResNet', 'MIMViT': 'BEiTViT', 'MIMConvNeXt': 'ConvNeXt'}
+MASK_KEYS = ('mask_stage', 'mask_layer', 'mask_mode', 'mask_gamma_init')
 PREPROCESSOR = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
 
 
 def _a2mim_config(backbone: str, size: int) -> Config:
-    cfg = Config.fromfile(os.path.join(REPO_CONFIGS, BACKBONES[backbone]['a2mim']))
+    cfg = Config.fromfile(os.path.join(REPO_CONFIGS, BACKBONES[backbone]))
     if cfg.model.backbone.type == 'MIMViT':
         cfg.model.backbone.img_size = size
     return cfg
@@ -46,15 +43,18 @@ def build_model(method: str, backbone: str, size: int) -> torch.nn.Module:
     """The model of ``method`` on ``backbone`` for ``size`` px inputs (BN instead of SyncBN)."""
     init_default_scope('mim_agnostic')
     MMLogger.get_instance('mim_agnostic_benchmark', log_level='WARNING')  # no init reports
-    spec = BACKBONES[backbone]
     if method == 'plain':
-        backbone_cfg = dict(spec['plain'])
-        if backbone_cfg['type'] == 'BEiTViT':
-            backbone_cfg['img_size'] = size
+        a2mim = _a2mim_config(backbone, size).model
+        backbone_cfg = {k: v for k, v in a2mim.backbone.items() if k not in MASK_KEYS}
+        backbone_cfg['type'] = PLAIN_TYPES[a2mim.backbone.type]
+        is_vit = backbone_cfg['type'] == 'BEiTViT'
+        if is_vit:  # the MIMViT defaults, pooled as in BEiT fine-tuning
+            backbone_cfg.update(use_abs_pos_emb=True, use_rel_pos_bias=True,
+                                norm_cfg=dict(type='LN', eps=1e-6), out_type='avg_featmap')
         cfg = dict(type='ImageClassifier', backbone=backbone_cfg,
-                   neck=dict(type='GlobalAveragePooling') if backbone == 'r50' else None,
+                   neck=None if is_vit else dict(type='GlobalAveragePooling'),
                    head=dict(type='LinearClsHead', num_classes=1000,
-                             in_channels=spec['channels']),
+                             in_channels=a2mim.neck.in_channels),
                    data_preprocessor=dict(type='ClsDataPreprocessor', **PREPROCESSOR))
     elif method == 'a2mim':
         cfg = _a2mim_config(backbone, size).model
@@ -82,6 +82,7 @@ METHODS = ('plain', 'a2mim', 'spark')
 
 
 def applies(method: str, backbone: str) -> bool:
+    """SparK is benchmarked through mmpretrain's SparseResNet-50 only."""
     return not (method == 'spark' and backbone != 'r50')
 
 
@@ -114,8 +115,7 @@ def time_training_step(model: torch.nn.Module, batch: dict, device: str, steps: 
     """Median/min seconds of a full training step and the peak memory in MiB (GPU: peak
     allocated; CPU: NaN, see :func:`cpu_peak_mib`)."""
     optim_cfg = dict(type='OptimWrapper',
-                     optimizer=dict(type='AdamW', lr=1e-4, weight_decay=0.05,
-                                    fused=device.startswith('cuda')))
+                     optimizer=dict(type='AdamW', lr=1e-4, weight_decay=0.05, fused=True))
     if amp is not None:
         if not device.startswith('cuda'):
             raise ValueError('--amp needs a GPU (mmengine AmpOptimWrapper)')

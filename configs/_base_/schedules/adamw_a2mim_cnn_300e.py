@@ -2,7 +2,8 @@
 # and gamma; token and gamma at lr x 0.1), 10 warmup epochs from ~0, cosine to 1e-5, 300 epochs.
 optim_wrapper = dict(
     type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=1.2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.05),
+    optimizer=dict(type='AdamW', lr=1.2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.05,
+                   fused=True),  # one kernel for all parameters (CPU and GPU)
     paramwise_cfg=dict(
         norm_decay_mult=0.0,
         bias_decay_mult=0.0,

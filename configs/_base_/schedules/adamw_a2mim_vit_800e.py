@@ -3,7 +3,8 @@
 # from lr x 2e-6, lr x 0.1 at epoch 700, 800 epochs, gradient norm clipped at 5.
 optim_wrapper = dict(
     type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=4e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.05),
+    optimizer=dict(type='AdamW', lr=4e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.05,
+                   fused=True),  # one kernel for all parameters (CPU and GPU)
     clip_grad=dict(max_norm=5.0),
     paramwise_cfg=dict(
         norm_decay_mult=0.0,

@@ -5,6 +5,7 @@ import torch
 from mmpretrain.models.backbones import ConvNeXt
 
 from mim_agnostic.registry import MODELS
+from ..utils import use_python_drop_probs
 from .mask_in_middle import MaskTokenMixer
 
 
@@ -31,6 +32,7 @@ class MIMConvNeXt(ConvNeXt):
         self.mask_stage = mask_stage
         self.mask_mixer = MaskTokenMixer(self.channels[mask_stage], 'nchw', mask_mode,
                                          mask_gamma_init)
+        use_python_drop_probs(self)  # torch.compile: no graph break per block
 
     @property
     def mask_stride(self) -> int:

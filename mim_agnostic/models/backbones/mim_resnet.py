@@ -7,6 +7,7 @@ from mmpretrain.models.backbones import ResNet
 from mmpretrain.models.backbones.resnet import Bottleneck
 
 from mim_agnostic.registry import MODELS
+from ..utils import use_python_drop_probs
 from .mask_in_middle import MaskTokenMixer
 
 
@@ -40,6 +41,7 @@ class MIMResNet(ResNet):
         first_block = getattr(self, self.res_layers[mask_stage])[0]
         self.mask_mixer = MaskTokenMixer(first_block.in_channels, 'nchw', mask_mode,
                                          mask_gamma_init)
+        use_python_drop_probs(self)  # torch.compile: no graph break per block
 
     @property
     def mask_stride(self) -> int:

@@ -6,6 +6,7 @@ from mmpretrain.models.backbones import BEiTViT
 from mmpretrain.models.utils import resize_pos_embed
 
 from mim_agnostic.registry import MODELS
+from ..utils import use_python_drop_probs
 from .mask_in_middle import MaskTokenMixer
 
 
@@ -42,6 +43,7 @@ class MIMViT(BEiTViT):
                              f'[0, {self.num_layers - 1}]')
         self.mask_layer = mask_layer
         self.mask_mixer = MaskTokenMixer(self.embed_dims, 'nlc', mask_mode, mask_gamma_init)
+        use_python_drop_probs(self)  # torch.compile: no graph break per block
 
     @property
     def mask_stride(self) -> int:

@@ -1,3 +1,4 @@
+from .compile_friendly import use_python_drop_probs
 from .mask_ops import fill_masked_with_image_mean, mask_to_pixels
 
-__all__ = ['fill_masked_with_image_mean', 'mask_to_pixels']
+__all__ = ['fill_masked_with_image_mean', 'mask_to_pixels', 'use_python_drop_probs']
