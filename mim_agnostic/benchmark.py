@@ -20,7 +20,7 @@ from mmpretrain.structures import DataSample
 
 from mim_agnostic.datasets.transforms import BlockMaskGenerator
 from mim_agnostic.registry import MODELS
-from mim_agnostic.utils.runtime import replace_sync_bn
+from mim_agnostic.utils.runtime import load_package_config, replace_sync_bn
 
 REPO_CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                             'configs')
@@ -37,6 +37,21 @@ def _a2mim_config(backbone: str, size: int) -> Config:
     if cfg.model.backbone.type == 'MIMViT':
         cfg.model.backbone.img_size = size
     return cfg
+
+
+def simmim_model_config(backbone: str, size: int) -> Config:
+    """SimMIM on the A²MIM backbone: replace token (ResNet/ConvNeXt: at the stem output,
+    stride 4, as the reference SimMIM baselines; ViT: after the patch embedding), no pixel
+    fill, masked L1 only."""
+    model = _a2mim_config(backbone, size).model
+    model.data_preprocessor.mask_fill = None
+    if model.backbone.type == 'MIMViT':
+        model.backbone.update(mask_layer=0, mask_mode='replace')
+    else:
+        model.backbone.update(mask_stage=0, mask_mode='replace', mask_gamma_init=0.0)
+    model.head = dict(type='A2MIMHead', loss=dict(type='MaskedReconstructionLoss',
+                                                  criterion='l1'))
+    return model
 
 
 def build_model(method: str, backbone: str, size: int) -> torch.nn.Module:
@@ -58,6 +73,13 @@ def build_model(method: str, backbone: str, size: int) -> torch.nn.Module:
                    data_preprocessor=dict(type='ClsDataPreprocessor', **PREPROCESSOR))
     elif method == 'a2mim':
         cfg = _a2mim_config(backbone, size).model
+    elif method == 'simmim':
+        cfg = simmim_model_config(backbone, size)
+    elif method == 'mixmim':
+        if backbone != 'vit-b' or size != 224:
+            raise ValueError('MixMIM is benchmarked as mmpretrain\'s MixMIM-B at 224 px')
+        cfg = load_package_config(
+            'mmpretrain', 'mixmim/mixmim_mixmim-base_16xb128-coslr-300e_in1k.py').model
     elif method == 'spark':
         if backbone != 'r50':
             raise ValueError('SparK applies to CNNs only (mmpretrain SparseResNet)')
@@ -78,28 +100,32 @@ def build_model(method: str, backbone: str, size: int) -> torch.nn.Module:
     return model
 
 
-METHODS = ('plain', 'a2mim', 'spark')
+METHODS = ('plain', 'a2mim', 'simmim', 'spark', 'mixmim')
 
 
 def applies(method: str, backbone: str) -> bool:
-    """SparK is benchmarked through mmpretrain's SparseResNet-50 only."""
-    return not (method == 'spark' and backbone != 'r50')
+    """SparK runs on mmpretrain's SparseResNet-50, MixMIM on its own MixMIM-B (a ViT-B
+    sized hierarchical transformer, compared with ViT-B)."""
+    return {'spark': backbone == 'r50', 'mixmim': backbone == 'vit-b'}.get(method, True)
 
 
 def make_batch(method: str, backbone: str, batch_size: int, size: int) -> dict:
     """uint8 images and the data samples the method needs (labels or A²MIM masks)."""
     images = torch.randint(0, 256, (batch_size, 3, size, size), dtype=torch.uint8)
     samples = []
-    if method == 'a2mim':
+    if method in ('a2mim', 'simmim'):
         mask_cfg = next(t for t in _a2mim_config(backbone, size).train_dataloader.dataset.pipeline
                         if t['type'] == 'BlockMaskGenerator')
-        generator = BlockMaskGenerator(size, mask_cfg['mask_patch_size'],
-                                       mask_cfg['model_patch_size'], mask_cfg['mask_ratio'])
+        stride = mask_cfg['model_patch_size']
+        if method == 'simmim' and backbone != 'vit-b':
+            stride = 4  # token at the stem output
+        generator = BlockMaskGenerator(size, mask_cfg['mask_patch_size'], stride,
+                                       mask_cfg['mask_ratio'])
     for i in range(batch_size):
         sample = DataSample()
         if method == 'plain':
             sample.set_gt_label(i % 1000)
-        elif method == 'a2mim':
+        elif method in ('a2mim', 'simmim'):
             sample.set_mask(torch.from_numpy(generator.generate_mask()))
         samples.append(sample)
     return dict(inputs=images, data_samples=samples)

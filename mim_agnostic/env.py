@@ -5,17 +5,15 @@ torchvision op, and builds (and runs on one small image) an mmpretrain classifie
 Mask R-CNN and an mmseg UperNet from those packages' own configs. Exits 1 on any failure.
 """
 import importlib
-import os.path as osp
 import platform
 import sys
-import tempfile
 import traceback
 from typing import Callable, Dict, List, Tuple
 
 import torch
 
 import mim_agnostic  # noqa: F401  (applies the stack compatibility fixes)
-from mim_agnostic.utils.runtime import replace_sync_bn
+from mim_agnostic.utils.runtime import load_package_config, replace_sync_bn
 
 
 def collect_versions() -> Dict[str, str]:
@@ -66,13 +64,8 @@ def check_torchvision_ops() -> str:
 def build_model_from_package_config(package: str, cfg_path: str) -> torch.nn.Module:
     """Build ``cfg.model`` of ``package::cfg_path`` in that package's scope, in eval mode
     (SyncBN -> BN: the check runs in one process)."""
-    from mmengine.config import Config
     from mmengine.registry import DefaultScope
-    with tempfile.TemporaryDirectory() as tmp:  # inherit, as users' configs do
-        path = osp.join(tmp, 'inherits.py')
-        with open(path, 'w') as f:
-            f.write(f"_base_ = ['{package}::{cfg_path}']\n")
-        cfg = Config.fromfile(path)
+    cfg = load_package_config(package, cfg_path)
     importlib.import_module(f'{package}.utils').register_all_modules(init_default_scope=False)
     registry = importlib.import_module(f'{package}.registry').MODELS
     with DefaultScope.overwrite_default_scope(package):

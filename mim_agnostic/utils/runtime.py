@@ -2,6 +2,7 @@
 import logging
 import os
 import os.path as osp
+import tempfile
 from typing import Optional
 
 import torch
@@ -25,6 +26,16 @@ def load_config(path: str, cfg_options: Optional[dict] = None, work_dir: Optiona
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(path))[0])
     return cfg
+
+
+def load_package_config(package: str, path: str) -> Config:
+    """A config shipped by an installed OpenMMLab package, loaded the way user configs see it
+    (through ``_base_ = '<package>::<path>'``, which resolves its own relative bases)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        config = osp.join(tmp, 'inherits.py')
+        with open(config, 'w') as f:
+            f.write(f"_base_ = ['{package}::{path}']\n")
+        return Config.fromfile(config)
 
 
 def has_accelerator() -> bool:
