@@ -136,10 +136,7 @@ def _synchronize(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def time_training_step(model: torch.nn.Module, batch: dict, device: str, steps: int,
-                       warmup: int, amp: Optional[str] = None) -> Dict[str, float]:
-    """Median/min seconds of a full training step and the peak memory in MiB (GPU: peak
-    allocated; CPU: NaN, see :func:`cpu_peak_mib`)."""
+def _optim_wrapper(model: torch.nn.Module, device: str, amp: Optional[str]):
     optim_cfg = dict(type='OptimWrapper',
                      optimizer=dict(type='AdamW', lr=1e-4, weight_decay=0.05, fused=True))
     if amp is not None:
@@ -147,21 +144,30 @@ def time_training_step(model: torch.nn.Module, batch: dict, device: str, steps: 
             raise ValueError('--amp needs a GPU (mmengine AmpOptimWrapper)')
         optim_cfg.update(type='AmpOptimWrapper',
                          dtype=dict(fp16='float16', bf16='bfloat16')[amp])
+    return build_optim_wrapper(model, optim_cfg)
+
+
+def _timed_step(model, batch, optim_wrapper, device: str) -> float:
+    _synchronize(device)
+    start = time.perf_counter()
+    model.train_step(batch, optim_wrapper)
+    _synchronize(device)
+    return time.perf_counter() - start
+
+
+def time_training_step(model: torch.nn.Module, batch: dict, device: str, steps: int,
+                       warmup: int, amp: Optional[str] = None) -> Dict[str, float]:
+    """Median/min seconds of a full training step of one model and its peak memory in MiB
+    (GPU: peak allocated; CPU: NaN, see :func:`cpu_peak_mib`)."""
     model.to(device)
-    optim_wrapper = build_optim_wrapper(model, optim_cfg)
+    optim_wrapper = _optim_wrapper(model, device, amp)
     if device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()
-    times: List[float] = []
-    for step in range(warmup + steps):
-        _synchronize(device)
-        start = time.perf_counter()
-        model.train_step(batch, optim_wrapper)
-        _synchronize(device)
-        if step >= warmup:
-            times.append(time.perf_counter() - start)
+    times = [_timed_step(model, batch, optim_wrapper, device) for _ in range(warmup + steps)]
     peak = torch.cuda.max_memory_allocated() / 2**20 if device.startswith('cuda') \
         else float('nan')
-    return dict(median_s=statistics.median(times), min_s=min(times), peak_mib=peak)
+    return dict(median_s=statistics.median(times[warmup:]), min_s=min(times[warmup:]),
+                peak_mib=peak)
 
 
 def _proc_status_kib(field: str) -> int:
@@ -201,25 +207,47 @@ def benchmark_methods(backbone: str, batch_size: int, size: int, device: str, st
                       warmup: int = 2, amp: Optional[str] = None, channels_last: bool = False,
                       compile_model: bool = False, methods=METHODS,
                       cpu_memory: bool = True) -> List[Dict[str, object]]:
-    """One row per method that applies to ``backbone``, with ratios to ``plain``. On CPU
-    the peak memory comes from :func:`cpu_peak_mib` (``cpu_memory=False`` skips it)."""
-    rows = []
+    """One row per method that applies to ``backbone``, with ratios to ``plain``.
+
+    All models are built first and then stepped in interleaved rounds (one step of each
+    method per round), so slow drifts of the machine hit every method alike. Peak memory:
+    per method on GPU (allocator peak after a reset), or :func:`cpu_peak_mib` on CPU
+    (``cpu_memory=False`` skips it)."""
+    runs = {}
     for method in [m for m in methods if applies(m, backbone)]:
         torch.manual_seed(0)
         np.random.seed(0)
-        model = build_model(method, backbone, size)
+        model = build_model(method, backbone, size).to(device)
         if channels_last:
             model = model.to(memory_format=torch.channels_last)
         if compile_model:
             model.backbone = torch.compile(model.backbone)
-        result = time_training_step(model, make_batch(method, backbone, batch_size, size),
-                                    device, steps, warmup, amp)
-        if device == 'cpu' and cpu_memory:
-            result['peak_mib'] = cpu_peak_mib(method, backbone, batch_size, size)
+        runs[method] = (model, make_batch(method, backbone, batch_size, size),
+                        _optim_wrapper(model, device, amp))
+    times: Dict[str, List[float]] = {method: [] for method in runs}
+    for round_index in range(warmup + steps):
+        for method, (model, batch, optim_wrapper) in runs.items():
+            elapsed = _timed_step(model, batch, optim_wrapper, device)
+            if round_index >= warmup:
+                times[method].append(elapsed)
+    rows = []
+    if device.startswith('cuda'):  # measure each model alone on the GPU
+        runs = {method: (model.cpu(), batch, None) for method, (model, batch, _) in runs.items()}
+        torch.cuda.empty_cache()
+    for method, (model, batch, _) in runs.items():
+        if device.startswith('cuda'):
+            peak = time_training_step(model, batch, device, 1, 0, amp)['peak_mib']
+            model.cpu()
+            torch.cuda.empty_cache()
+        elif cpu_memory:
+            peak = cpu_peak_mib(method, backbone, batch_size, size)
+        else:
+            peak = float('nan')
+        median = statistics.median(times[method])
         rows.append(dict(method=method, backbone=backbone, batch=batch_size, size=size,
-                         device=device, amp=amp or 'fp32', **result,
-                         images_per_s=batch_size / result['median_s']))
-        del model
+                         device=device, amp=amp or 'fp32', median_s=median,
+                         min_s=min(times[method]), peak_mib=peak,
+                         images_per_s=batch_size / median))
     plain = next((r for r in rows if r['method'] == 'plain'), None)
     for row in rows:
         row['time_ratio'] = row['median_s'] / plain['median_s'] if plain else float('nan')
