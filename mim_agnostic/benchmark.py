@@ -209,45 +209,29 @@ def benchmark_methods(backbone: str, batch_size: int, size: int, device: str, st
                       cpu_memory: bool = True) -> List[Dict[str, object]]:
     """One row per method that applies to ``backbone``, with ratios to ``plain``.
 
-    All models are built first and then stepped in interleaved rounds (one step of each
-    method per round), so slow drifts of the machine hit every method alike. Peak memory:
-    per method on GPU (allocator peak after a reset), or :func:`cpu_peak_mib` on CPU
-    (``cpu_memory=False`` skips it)."""
-    runs = {}
+    Methods run one after the other, each for ``warmup + steps`` consecutive steps as in
+    training (interleaving models one step at a time measured 2-4x slower steps on CPU:
+    the allocator and oneDNN caches are rebuilt at every switch). Peak memory: allocator
+    peak on GPU, :func:`cpu_peak_mib` on CPU (``cpu_memory=False`` skips it)."""
+    rows = []
     for method in [m for m in methods if applies(m, backbone)]:
         torch.manual_seed(0)
         np.random.seed(0)
-        model = build_model(method, backbone, size).to(device)
+        model = build_model(method, backbone, size)
         if channels_last:
             model = model.to(memory_format=torch.channels_last)
         if compile_model:
             model.backbone = torch.compile(model.backbone)
-        runs[method] = (model, make_batch(method, backbone, batch_size, size),
-                        _optim_wrapper(model, device, amp))
-    times: Dict[str, List[float]] = {method: [] for method in runs}
-    for round_index in range(warmup + steps):
-        for method, (model, batch, optim_wrapper) in runs.items():
-            elapsed = _timed_step(model, batch, optim_wrapper, device)
-            if round_index >= warmup:
-                times[method].append(elapsed)
-    rows = []
-    if device.startswith('cuda'):  # measure each model alone on the GPU
-        runs = {method: (model.cpu(), batch, None) for method, (model, batch, _) in runs.items()}
-        torch.cuda.empty_cache()
-    for method, (model, batch, _) in runs.items():
-        if device.startswith('cuda'):
-            peak = time_training_step(model, batch, device, 1, 0, amp)['peak_mib']
-            model.cpu()
-            torch.cuda.empty_cache()
-        elif cpu_memory:
-            peak = cpu_peak_mib(method, backbone, batch_size, size)
-        else:
-            peak = float('nan')
-        median = statistics.median(times[method])
+        result = time_training_step(model, make_batch(method, backbone, batch_size, size),
+                                    device, steps, warmup, amp)
+        if device == 'cpu' and cpu_memory:
+            result['peak_mib'] = cpu_peak_mib(method, backbone, batch_size, size)
         rows.append(dict(method=method, backbone=backbone, batch=batch_size, size=size,
-                         device=device, amp=amp or 'fp32', median_s=median,
-                         min_s=min(times[method]), peak_mib=peak,
-                         images_per_s=batch_size / median))
+                         device=device, amp=amp or 'fp32', **result,
+                         images_per_s=batch_size / result['median_s']))
+        del model
+        if device.startswith('cuda'):
+            torch.cuda.empty_cache()
     plain = next((r for r in rows if r['method'] == 'plain'), None)
     for row in rows:
         row['time_ratio'] = row['median_s'] / plain['median_s'] if plain else float('nan')
