@@ -57,7 +57,8 @@ def simmim_model_config(backbone: str, size: int) -> Config:
 def build_model(method: str, backbone: str, size: int) -> torch.nn.Module:
     """The model of ``method`` on ``backbone`` for ``size`` px inputs (BN instead of SyncBN)."""
     init_default_scope('mim_agnostic')
-    MMLogger.get_instance('mim_agnostic_benchmark', log_level='WARNING')  # no init reports
+    if not MMLogger.check_instance_created('mim_agnostic_benchmark'):  # no init reports
+        MMLogger.get_instance('mim_agnostic_benchmark', log_level='WARNING')
     if method == 'plain':
         a2mim = _a2mim_config(backbone, size).model
         backbone_cfg = {k: v for k, v in a2mim.backbone.items() if k not in MASK_KEYS}
@@ -204,34 +205,52 @@ def cpu_peak_mib(method: str, backbone: str, batch_size: int, size: int) -> floa
 
 
 def benchmark_methods(backbone: str, batch_size: int, size: int, device: str, steps: int,
-                      warmup: int = 2, amp: Optional[str] = None, channels_last: bool = False,
-                      compile_model: bool = False, methods=METHODS,
-                      cpu_memory: bool = True) -> List[Dict[str, object]]:
+                      warmup: int = 1, amp: Optional[str] = None, channels_last: bool = False,
+                      compile_model: bool = False, methods=METHODS, cpu_memory: bool = True,
+                      rounds: int = 3) -> List[Dict[str, object]]:
     """One row per method that applies to ``backbone``, with ratios to ``plain``.
 
-    Methods run one after the other, each for ``warmup + steps`` consecutive steps as in
-    training (interleaving models one step at a time measured 2-4x slower steps on CPU:
-    the allocator and oneDNN caches are rebuilt at every switch). Peak memory: allocator
-    peak on GPU, :func:`cpu_peak_mib` on CPU (``cpu_memory=False`` skips it)."""
-    rows = []
+    All models are built first; then, ``rounds`` times, each method runs ``warmup + steps``
+    consecutive steps (as in training: one step at a time per model measured 2-4x slower
+    steps on CPU, the allocator and oneDNN caches being rebuilt at every switch) and the
+    ``steps`` after its warm-up are kept. Rounds spread the machine's drifts over all
+    methods; the median over rounds is reported. Peak memory: allocator peak of each model
+    alone on GPU, :func:`cpu_peak_mib` on CPU (``cpu_memory=False`` skips it)."""
+    runs = {}
     for method in [m for m in methods if applies(m, backbone)]:
         torch.manual_seed(0)
         np.random.seed(0)
-        model = build_model(method, backbone, size)
+        model = build_model(method, backbone, size).to(device)
         if channels_last:
             model = model.to(memory_format=torch.channels_last)
         if compile_model:
             model.backbone = torch.compile(model.backbone)
-        result = time_training_step(model, make_batch(method, backbone, batch_size, size),
-                                    device, steps, warmup, amp)
-        if device == 'cpu' and cpu_memory:
-            result['peak_mib'] = cpu_peak_mib(method, backbone, batch_size, size)
-        rows.append(dict(method=method, backbone=backbone, batch=batch_size, size=size,
-                         device=device, amp=amp or 'fp32', **result,
-                         images_per_s=batch_size / result['median_s']))
-        del model
+        runs[method] = (model, make_batch(method, backbone, batch_size, size),
+                        _optim_wrapper(model, device, amp))
+    times: Dict[str, List[float]] = {method: [] for method in runs}
+    for _ in range(rounds):
+        for method, (model, batch, optim_wrapper) in runs.items():
+            block = [_timed_step(model, batch, optim_wrapper, device)
+                     for _ in range(warmup + steps)]
+            times[method] += block[warmup:]
+    rows = []
+    if device.startswith('cuda'):  # measure each model alone on the GPU
+        runs = {method: (model.cpu(), batch, None) for method, (model, batch, _) in runs.items()}
+        torch.cuda.empty_cache()
+    for method, (model, batch, _) in runs.items():
         if device.startswith('cuda'):
+            peak = time_training_step(model, batch, device, 1, 0, amp)['peak_mib']
+            model.cpu()
             torch.cuda.empty_cache()
+        elif cpu_memory:
+            peak = cpu_peak_mib(method, backbone, batch_size, size)
+        else:
+            peak = float('nan')
+        median = statistics.median(times[method])
+        rows.append(dict(method=method, backbone=backbone, batch=batch_size, size=size,
+                         device=device, amp=amp or 'fp32', median_s=median,
+                         min_s=min(times[method]), peak_mib=peak,
+                         images_per_s=batch_size / median))
     plain = next((r for r in rows if r['method'] == 'plain'), None)
     for row in rows:
         row['time_ratio'] = row['median_s'] / plain['median_s'] if plain else float('nan')

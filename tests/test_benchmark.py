@@ -14,6 +14,7 @@ def test_training_step_benchmark_writes_table_and_json(tmp_path):
     out = tmp_path / 'bench.json'
     log = run([sys.executable, 'tools/benchmark.py', '--backbone', 'r50', '--methods', 'plain',
                'a2mim', '--batch', '2', '--size', '64', '--steps', '1', '--warmup', '0',
+               '--rounds', '2',
                '--out', str(out)])
     assert '| plain | r50 | 2 x 64 | cpu fp32 |' in log and '| a2mim | r50 |' in log
     rows = json.loads(out.read_text())['rows']

@@ -28,8 +28,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--amp', choices=['fp16', 'bf16'], help='mixed precision (GPU)')
     parser.add_argument('--channels-last', action='store_true')
     parser.add_argument('--compile', action='store_true', help='torch.compile the backbone')
-    parser.add_argument('--steps', type=int, default=5, help='timed steps (median)')
-    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--steps', type=int, default=3, help='timed steps per round')
+    parser.add_argument('--warmup', type=int, default=1, help='untimed steps per round')
+    parser.add_argument('--rounds', type=int, default=3,
+                        help='rounds over all methods (the median of all timed steps)')
     parser.add_argument('--no-cpu-memory', action='store_true',
                         help='skip the per-method peak memory runs on CPU')
     parser.add_argument('--pipeline', metavar='DATA_ROOT',
@@ -50,7 +52,8 @@ def main(argv=None) -> dict:
     else:
         rows = benchmark_methods(args.backbone, args.batch, args.size, args.device,
                                  args.steps, args.warmup, args.amp, args.channels_last,
-                                 args.compile, args.methods, not args.no_cpu_memory)
+                                 args.compile, args.methods, not args.no_cpu_memory,
+                                 args.rounds)
         result = dict(rows=rows, torch=torch.__version__,
                       device_name=torch.cuda.get_device_name() if args.device.startswith('cuda')
                       else 'cpu', threads=torch.get_num_threads())
