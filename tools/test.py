@@ -4,14 +4,13 @@
     tools/dist_test.sh CONFIG CHECKPOINT 8
 """
 import argparse
-import os
 import os.path as osp
 
-from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 import mim_agnostic  # noqa: F401  (compat fixes and registries)
-from mim_agnostic.utils.runtime import adapt_to_cpu, init_cpu_process_group, load_config
+from mim_agnostic.utils.runtime import (adapt_to_cpu, add_run_arguments, init_cpu_process_group,
+                                        load_config, parse_run_arguments)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -19,15 +18,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save logs and metrics')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config keys, e.g. test_dataloader.batch_size=4')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_run_arguments(parser, 'test_dataloader.batch_size=4')
+    return parse_run_arguments(parser, argv)
 
 
 def main(argv=None) -> dict:

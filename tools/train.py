@@ -6,15 +6,15 @@
 """
 import argparse
 import logging
-import os
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import mim_agnostic  # noqa: F401  (compat fixes and registries)
 from mim_agnostic.utils.config_check import check_mim_model_against_data
-from mim_agnostic.utils.runtime import adapt_to_cpu, init_cpu_process_group, load_config
+from mim_agnostic.utils.runtime import (adapt_to_cpu, add_run_arguments, init_cpu_process_group,
+                                        load_config, parse_run_arguments)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -30,15 +30,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='scale the lr linearly with the real total batch size')
     parser.add_argument('--no-pin-memory', action='store_true')
     parser.add_argument('--no-persistent-workers', action='store_true')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config keys, e.g. train_cfg.max_epochs=1 model.backbone.depth=101')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_run_arguments(parser, 'train_cfg.max_epochs=1 model.backbone.depth=101')
+    return parse_run_arguments(parser, argv)
 
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
