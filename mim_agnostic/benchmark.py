@@ -3,7 +3,8 @@
 Every method is timed on the same backbone, batch, resolution and device, in one process:
 a few warm-up steps, then the median of ``steps`` full training steps (data preprocessor,
 forward, backward, optimizer step). Ratios are to the plain supervised backbone
-(mmpretrain ``ImageClassifier``, 1000-class linear head, cross-entropy).
+(mmpretrain ``ImageClassifier``, 1000-class linear head, cross-entropy). Models come from
+the repository's ``configs/`` (an editable install, as ``tools/install.sh`` makes).
 """
 import os
 import statistics
