@@ -40,6 +40,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
             print_log('AMP is already enabled in the config', 'current', logging.WARNING)
         else:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.pop('on_non_finite', None)  # the grad scaler skips inf steps
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None

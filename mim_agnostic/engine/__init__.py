@@ -1,4 +1,5 @@
 from .hooks import ReconstructionVisualizationHook
-from .optimizers import LayerDecayOptimWrapperConstructor
+from .optimizers import LayerDecayOptimWrapperConstructor, NonFiniteGuardOptimWrapper
 
-__all__ = ['ReconstructionVisualizationHook', 'LayerDecayOptimWrapperConstructor']
+__all__ = ['ReconstructionVisualizationHook', 'LayerDecayOptimWrapperConstructor',
+           'NonFiniteGuardOptimWrapper']

@@ -64,8 +64,9 @@ def adapt_to_cpu(cfg: Config) -> Config:
     if has_accelerator():
         return cfg
     if cfg.optim_wrapper.get('type') == 'AmpOptimWrapper':
-        print_log('no GPU: AmpOptimWrapper -> OptimWrapper (fp32)', 'current', logging.WARNING)
-        cfg.optim_wrapper.type = 'OptimWrapper'
+        print_log('no GPU: AmpOptimWrapper -> NonFiniteGuardOptimWrapper (fp32)', 'current',
+                  logging.WARNING)
+        cfg.optim_wrapper.type = 'NonFiniteGuardOptimWrapper'
         cfg.optim_wrapper.pop('loss_scale', None)
         cfg.optim_wrapper.pop('dtype', None)
     cfg.model = replace_sync_bn(cfg.model)

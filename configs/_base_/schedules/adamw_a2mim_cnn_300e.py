@@ -1,7 +1,9 @@
 # A²MIM CNN recipe (batch 2048): AdamW lr 1.2e-3, wd 0.05 (none on norms, biases, mask token
 # and gamma; token and gamma at lr x 0.1), 10 warmup epochs from ~0, cosine to 1e-5, 300 epochs.
 optim_wrapper = dict(
-    type='OptimWrapper',
+    # a NaN/Inf loss or gradient stops the run before the update (optim_wrapper.
+    # on_non_finite='skip' drops the step instead); AMP configs use AmpOptimWrapper
+    type='NonFiniteGuardOptimWrapper',
     optimizer=dict(type='AdamW', lr=1.2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.05,
                    fused=True),  # one kernel for all parameters (CPU and GPU)
     paramwise_cfg=dict(

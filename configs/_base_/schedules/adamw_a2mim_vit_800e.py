@@ -2,7 +2,9 @@
 # embeddings, cls/mask tokens, relative position tables and layer scales), 10 warmup epochs
 # from lr x 2e-6, lr x 0.1 at epoch 700, 800 epochs, gradient norm clipped at 5.
 optim_wrapper = dict(
-    type='OptimWrapper',
+    # a NaN/Inf loss or gradient stops the run before the update (optim_wrapper.
+    # on_non_finite='skip' drops the step instead); AMP configs use AmpOptimWrapper
+    type='NonFiniteGuardOptimWrapper',
     optimizer=dict(type='AdamW', lr=4e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.05,
                    fused=True),  # one kernel for all parameters (CPU and GPU)
     clip_grad=dict(max_norm=5.0),

@@ -1,3 +1,4 @@
 from .layer_decay_constructor import LayerDecayOptimWrapperConstructor
+from .non_finite_guard import NonFiniteGuardOptimWrapper
 
-__all__ = ['LayerDecayOptimWrapperConstructor']
+__all__ = ['LayerDecayOptimWrapperConstructor', 'NonFiniteGuardOptimWrapper']
