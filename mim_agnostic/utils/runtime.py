@@ -10,6 +10,15 @@ import torch
 import torch.distributed as dist
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
+from mmengine.model.utils import _BatchNormXd
+from mmengine.registry import MODELS as ROOT_MODELS
+
+# SyncBN without a GPU process group becomes mmengine's BatchNorm without an input-rank check
+# (what revert_sync_batchnorm uses): BN2d for maps, and still valid on the (B, C) inputs of
+# projector MLPs. Registered at the root so mmdet/mmseg scopes find it too.
+CPU_BN = 'BNXd'
+if CPU_BN not in ROOT_MODELS.module_dict:
+    ROOT_MODELS.register_module(CPU_BN, module=_BatchNormXd)
 
 
 def add_run_arguments(parser: argparse.ArgumentParser, example: str) -> None:
@@ -77,10 +86,10 @@ def adapt_to_cpu(cfg: Config) -> Config:
 
 
 def replace_sync_bn(node):
-    """A copy of a (nested) config with every ``type='SyncBN'`` turned into ``'BN'``
-    (SyncBN needs a GPU process group)."""
+    """A copy of a (nested) config with every ``type='SyncBN'`` turned into
+    :data:`CPU_BN` (SyncBN needs a GPU process group)."""
     if isinstance(node, dict):
-        return type(node)({key: 'BN' if key == 'type' and value == 'SyncBN'
+        return type(node)({key: CPU_BN if key == 'type' and value == 'SyncBN'
                            else replace_sync_bn(value) for key, value in node.items()})
     if isinstance(node, (list, tuple)):
         return type(node)(replace_sync_bn(value) for value in node)

@@ -1,3 +1,4 @@
 from .block_mask import BlockMaskGenerator
+from .checkerboard_mask import CheckerboardMaskGenerator
 
-__all__ = ['BlockMaskGenerator']
+__all__ = ['BlockMaskGenerator', 'CheckerboardMaskGenerator']

@@ -1,0 +1,18 @@
+# SymMIM ResNet-50, 300 epochs, 8 GPUs x 256, the A²MIM CNN recipe; the same two
+# checkerboards as ViT-B/16 (16 px and 32 px cells at the 14x14 layer4-input grid).
+_base_ = [
+    '_base_/models/symmim_r50.py',
+    '_base_/datasets/imagenet_symmim_224.py',
+    '_base_/schedules/adamw_a2mim_cnn_300e.py',
+    '_base_/default_runtime.py',
+]
+
+train_dataloader = dict(dataset=dict(pipeline=[
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomResizedCrop', scale=224, crop_ratio_range=(0.8, 1.0),
+         backend='pillow', interpolation='bilinear'),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='CheckerboardMaskGenerator', input_size=224, mask_patch_size=16,
+         model_patch_size=16, momentum_scale=2, random_phase=False),
+    dict(type='PackInputs', algorithm_keys=('momentum_mask', )),
+]))
