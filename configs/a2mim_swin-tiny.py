@@ -15,7 +15,7 @@ model = dict(
     backbone=dict(
         type='AnyMIMBackbone',
         backbone=dict(type='SwinTransformer', arch='tiny', img_size=224, drop_path_rate=0.1,
-                      out_indices=(3, )),
+                      out_indices=(3, ), pad_small_map=True),  # maps < 7x7 below 224 px
         mask_at='stages.2',
         mask_mode='residual'),
     neck=dict(type='PixelShuffleDecoder', in_channels=768, encoder_stride=32),

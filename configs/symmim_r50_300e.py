@@ -1,5 +1,7 @@
 # SymMIM ResNet-50, 300 epochs, 8 GPUs x 256, the A²MIM CNN recipe; the same two
-# checkerboards as ViT-B/16 (16 px and 32 px cells at the 14x14 layer4-input grid).
+# checkerboards as ViT-B/16 (16 px and 32 px cells at the 14x14 layer4-input grid), with a
+# random phase per image: layer4's stride-2 1x1 shortcut samples the even positions of that
+# grid, which a fixed-phase M1 would always leave visible (phase 0) or always mask.
 _base_ = [
     '_base_/models/symmim_r50.py',
     '_base_/datasets/imagenet_symmim_224.py',
@@ -13,6 +15,6 @@ train_dataloader = dict(dataset=dict(pipeline=[
          backend='pillow', interpolation='bilinear'),
     dict(type='RandomFlip', prob=0.5),
     dict(type='CheckerboardMaskGenerator', input_size=224, mask_patch_size=16,
-         model_patch_size=16, momentum_scale=2, random_phase=False),
+         model_patch_size=16, momentum_scale=2, random_phase=True),
     dict(type='PackInputs', algorithm_keys=('momentum_mask', )),
 ]))

@@ -191,3 +191,80 @@ def test_mask_of_the_wrong_grid_names_the_shapes():
         model(torch.randn(1, 3, 64, 64), torch.zeros(1, 8, 8))
     with pytest.raises(ValueError, match='mask_stage=4'):
         MIMResNet(depth=18, mask_stage=4)
+
+
+# ------------------------------------------------------------ A²MIM on any registered backbone
+ANY_BACKBONES = [  # (backbone cfg, mask_at, module path, layout, stride, channels)
+    (dict(type='SwinTransformer', arch='tiny', window_size=2, out_indices=(3, )),
+     'stages.2', 'stages.2', 'nlc', 16, 384),
+    (dict(type='SwinTransformer', arch='tiny', window_size=2, out_indices=(3, )),
+     1, 'stages.1', 'nlc', 8, 192),
+    (dict(type='PoolFormer', arch='s12', out_indices=(6, )), 'network.4', 'network.4', 'nchw',
+     16, 320),
+    (dict(type='RegNet', arch='regnetx_400mf'), 3, 'layer4', 'nchw', 16, 160),
+]
+
+
+def build_any(backbone, mask_at, **kwargs):
+    from mim_agnostic.registry import MODELS
+    return in_eval(MODELS.build(dict(type='AnyMIMBackbone', backbone=backbone, mask_at=mask_at,
+                                     **kwargs)))
+
+
+@pytest.mark.parametrize('backbone,mask_at,path,layout,stride,channels', ANY_BACKBONES)
+def test_any_backbone_token_changes_exactly_the_masked_positions_at_the_named_module(
+        backbone, mask_at, path, layout, stride, channels):
+    torch.manual_seed(0)
+    model = build_any(backbone, mask_at, mask_gamma_init=1e-6)
+    assert (model.mask_at, model.mask_stride, model.mask_mixer.layout) == (path, stride, layout)
+    assert model.mask_mixer.mask_token.numel() == channels
+    modules = dict(model.backbone.named_modules())
+    store, handle = capture_input(modules[path])  # runs after the token hook
+    x = torch.randn(1, 3, 64, 64)
+    grid = 64 // stride
+    mask = torch.zeros(1, grid, grid, dtype=torch.long)
+    mask[0, 0, 1] = mask[0, grid - 1, grid - 1] = 1
+    with torch.no_grad():
+        plain_out = model(x)
+        plain = store.pop('x')
+        model(x, mask)
+        mixed = store.pop('x')
+    handle.remove()
+    if layout == 'nlc':  # (B, h*w, C) -> (B, C, h, w)
+        plain, mixed = (t.transpose(1, 2).reshape(1, channels, grid, grid)
+                        for t in (plain, mixed))
+    changed = (mixed != plain).any(dim=1)[0]
+    assert torch.equal(changed, mask[0].bool())
+    token = model.mask_mixer.mask_token.view(-1)
+    assert torch.allclose(mixed[0, :, 0, 1], 1e-6 * plain[0, :, 0, 1] + token, atol=1e-6)
+    # without a mask: the plain backbone, and no token left behind for the next call
+    with torch.no_grad():
+        assert torch.equal(model.backbone(x)[-1], plain_out[-1])
+
+
+def test_any_backbone_bad_stage_lists_the_valid_choices():
+    swin = dict(type='SwinTransformer', arch='tiny')
+    with pytest.raises(ValueError, match=r"'stages.7'.*stage indices 0..3 \['stages.0', "
+                                         r"'stages.1', 'stages.2', 'stages.3'\].*'patch_embed'"):
+        build_any(swin, 'stages.7')
+    with pytest.raises(ValueError, match=r'mask_at=4: SwinTransformer has 4 stages'):
+        build_any(swin, 4)
+    model = build_any(swin, 'stages.2')
+    with pytest.raises(ValueError, match=r'mask of shape \(1, 8, 8\) does not match.*'
+                                         r'\(1, 16, 384\)'):
+        model(torch.randn(1, 3, 64, 64), torch.zeros(1, 8, 8))
+
+
+def test_any_backbone_vit_keeps_the_cls_token():
+    model = build_any(dict(type='VisionTransformer', arch=VIT_TINY, img_size=64, patch_size=16,
+                           out_type='featmap'), 'layers.1')
+    assert (model.num_extra_tokens, model.mask_stride) == (1, 16)
+    store, handle = capture_input(model.backbone.layers[1])
+    x, mask = torch.randn(1, 3, 64, 64), torch.ones(1, 4, 4, dtype=torch.long)
+    with torch.no_grad():
+        model(x)
+        plain = store.pop('x')
+        model(x, mask)
+    handle.remove()
+    assert torch.equal(store['x'][:, 0], plain[:, 0])
+    assert not torch.isclose(store['x'][:, 1:], plain[:, 1:]).any()

@@ -2,7 +2,8 @@
 
 Formats: ``mmpretrain``, ``mmdet``, ``mmseg`` (the mmcv-style names the pretraining backbone
 already has: ResNet ``conv1/bn1/layerK.j...``, BEiT-style ViT ``patch_embed.projection,
-layers.i...``, ConvNeXt ``downsample_layers/stages``), ``torchvision`` and ``timm`` (ResNet:
+layers.i...``, ConvNeXt ``downsample_layers/stages``, Swin ``stages.i.blocks...``, MixMIM
+``layers.i.blocks...``, PoolFormer ``network.i...``), ``torchvision`` and ``timm`` (ResNet:
 identical names; ViT: timm's ``Beit`` names, no classifier).
 """
 import importlib
@@ -43,6 +44,8 @@ def backbone_weights(state_dict: Dict[str, torch.Tensor], source: str) -> Dict[s
             key = key[len('backbone.'):]
             if not key.startswith(DROPPED_PREFIXES):
                 weights[key] = value
+    if weights and all(key.startswith('backbone.') for key in weights):  # AnyMIMBackbone
+        weights = {key[len('backbone.'):]: value for key, value in weights.items()}
     if not weights:
         prefixes = sorted({key.split('.')[0] for key in state_dict})[:10]
         raise ValueError(f'{source} holds no "backbone.*" weights (top-level names: '
@@ -50,8 +53,49 @@ def backbone_weights(state_dict: Dict[str, torch.Tensor], source: str) -> Dict[s
     return weights
 
 
+def _blocks_per_stage(weights: Dict[str, torch.Tensor], stage_prefix: str) -> List[int]:
+    """Blocks of each stage from keys ``<stage_prefix>.<i>.blocks.<j>...``."""
+    depths = []
+    while any(k.startswith(f'{stage_prefix}.{len(depths)}.blocks.') for k in weights):
+        prefix = f'{stage_prefix}.{len(depths)}.blocks.'
+        depths.append(len({k[len(prefix):].split('.')[0] for k in weights
+                           if k.startswith(prefix)}))
+    return depths
+
+
+def _out_indices(weights: Dict[str, torch.Tensor], norm_prefix: str) -> Tuple[int, ...]:
+    return tuple(sorted(int(k[len(norm_prefix):].split('.')[0]) for k in weights
+                        if re.match(rf'^{norm_prefix}\d+\.weight$', k)))
+
+
 def detect_architecture(weights: Dict[str, torch.Tensor]) -> dict:
     """Family and size of a backbone from its mmcv-style weights."""
+    if 'stages.0.blocks.0.attn.w_msa.relative_position_bias_table' in weights:
+        depths = _blocks_per_stage(weights, 'stages')
+        table = 'stages.{}.blocks.0.attn.w_msa.relative_position_bias_table'
+        return dict(family='swin', embed_dims=weights['patch_embed.projection.weight'].shape[0],
+                    depths=depths,
+                    num_heads=[weights[table.format(i)].shape[1] for i in range(len(depths))],
+                    window_size=round((weights[table.format(0)].shape[0]**0.5 + 1) / 2),
+                    out_indices=_out_indices(weights, 'norm'))
+    if 'layers.0.blocks.0.attn.relative_position_bias_table' in weights:
+        depths = _blocks_per_stage(weights, 'layers')
+        table = 'layers.{}.blocks.0.attn.relative_position_bias_table'
+        return dict(family='mixmim', embed_dims=weights['patch_embed.projection.weight'].shape[0],
+                    depths=depths,
+                    num_heads=[weights[table.format(i)].shape[1] for i in range(len(depths))])
+    if 'network.0.0.mlp.fc1.weight' in weights:
+        stages = sorted({int(k.split('.')[1]) for k in weights if k.startswith('network.')})
+        block_stages = [i for i in stages if f'network.{i}.0.mlp.fc1.weight' in weights]
+        return dict(family='poolformer',
+                    layers=[len({k.split('.')[2] for k in weights
+                                 if k.startswith(f'network.{i}.')}) for i in block_stages],
+                    embed_dims=[weights[f'network.{i}.0.norm1.weight'].shape[0]
+                                for i in block_stages],
+                    mlp_ratios=[weights[f'network.{i}.0.mlp.fc1.weight'].shape[0] //
+                                weights[f'network.{i}.0.norm1.weight'].shape[0]
+                                for i in block_stages],
+                    out_indices=_out_indices(weights, 'norm'))
     if 'layer1.0.conv1.weight' in weights:
         blocks = tuple(len({k.split('.')[1] for k in weights if k.startswith(f'layer{i}.')})
                        for i in range(1, 5))
@@ -75,8 +119,8 @@ def detect_architecture(weights: Dict[str, torch.Tensor]) -> dict:
                   for i in range(4)]
         channels = [weights[f'stages.{i}.0.depthwise_conv.weight'].shape[0] for i in range(4)]
         return dict(family='convnext', depths=depths, channels=channels)
-    raise ValueError('unknown backbone: expected mmcv-style ResNet, BEiT-style ViT or ConvNeXt '
-                     f'weights, got keys like {sorted(weights)[:5]}')
+    raise ValueError('unknown backbone: expected mmcv-style ResNet, BEiT-style ViT, ConvNeXt, '
+                     f'Swin, MixMIM or PoolFormer weights, got keys like {sorted(weights)[:5]}')
 
 
 def _timm_beit_key(key: str) -> str:
@@ -106,7 +150,7 @@ def convert(weights: Dict[str, torch.Tensor], arch: dict, fmt: str) -> Dict[str,
         return {_timm_beit_key(k): v for k, v in weights.items()
                 if not k.endswith('relative_position_index')}
     raise ValueError(f'no {fmt} equivalent of this {family} backbone (BEiT-style ViTs export '
-                     'to timm; ConvNeXt stays in the mm* formats)')
+                     'to timm; ConvNeXt, Swin, MixMIM and PoolFormer stay in the mm* formats)')
 
 
 def reference_model(arch: dict, fmt: str) -> nn.Module:
@@ -144,8 +188,20 @@ def reference_model(arch: dict, fmt: str) -> nn.Module:
                        use_abs_pos_emb=arch['use_abs_pos_emb'], use_rel_pos_bias=True,
                        layer_scale_init_value=0.1, final_norm=arch['final_norm'],
                        out_type='featmap')
-    from mmpretrain.models.backbones import ConvNeXt
-    return ConvNeXt(arch=dict(depths=arch['depths'], channels=arch['channels']))
+    from mmpretrain.models import backbones
+    if family == 'swin':
+        return backbones.SwinTransformer(
+            arch={k: arch[k] for k in ('embed_dims', 'depths', 'num_heads')},
+            window_size=arch['window_size'], out_indices=arch['out_indices'])
+    if family == 'mixmim':
+        return backbones.MixMIMTransformer(
+            arch={k: arch[k] for k in ('embed_dims', 'depths', 'num_heads')})
+    if family == 'poolformer':
+        return backbones.PoolFormer(
+            arch=dict(layers=arch['layers'], embed_dims=arch['embed_dims'],
+                      mlp_ratios=arch['mlp_ratios'], layer_scale_init_value=1e-5),
+            out_indices=arch['out_indices'])
+    return backbones.ConvNeXt(arch=dict(depths=arch['depths'], channels=arch['channels']))
 
 
 def compare_keys(model: nn.Module,
