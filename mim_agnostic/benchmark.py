@@ -14,54 +14,69 @@ from typing import Callable, Dict, List, Optional
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.logging import MMLogger
+from mmengine.logging import MessageHub, MMLogger
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmpretrain.structures import DataSample
 
 from mim_agnostic.datasets.transforms import BlockMaskGenerator
-from mim_agnostic.registry import MODELS
-from mim_agnostic.utils.runtime import load_package_config, replace_sync_bn
+from mim_agnostic.registry import MODELS, TRANSFORMS
+from mim_agnostic.utils.config_check import find_transforms
+from mim_agnostic.utils.runtime import replace_sync_bn
 
 REPO_CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                             'configs')
-# the A²MIM config of each backbone; the plain model uses the same backbone settings
-BACKBONES = {'r50': 'a2mim_r50.py', 'vit-b': 'a2mim_vit-base.py',
-             'convnext-t': 'a2mim_convnext-tiny.py'}
+# the config of each method on each backbone; the plain model uses the A²MIM backbone
+METHOD_CONFIGS = {
+    'a2mim': {'r50': 'a2mim_r50.py', 'vit-b': 'a2mim_vit-base.py',
+              'convnext-t': 'a2mim_convnext-tiny.py'},
+    'simmim': {'r50': 'simmim_r50_300e.py', 'vit-b': 'simmim_vit-base_800e.py'},
+    'symmim': {'r50': 'symmim_r50_300e.py', 'vit-b': 'symmim_vit-base_800e.py'},
+    'mixmim': {'vit-b': 'mixmim_mixmim-base_300e.py'},  # MixMIM-B, ViT-B sized, 224 px only
+}
+BACKBONES = METHOD_CONFIGS['a2mim']
 PLAIN_TYPES = {'MIMResNet': 'ResNet', 'MIMViT': 'BEiTViT', 'MIMConvNeXt': 'ConvNeXt'}
 MASK_KEYS = ('mask_stage', 'mask_layer', 'mask_mode', 'mask_gamma_init')
 PREPROCESSOR = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
+METHODS = ('plain', 'a2mim', 'simmim', 'symmim', 'spark', 'mixmim')
 
 
-def _a2mim_config(backbone: str, size: int) -> Config:
-    cfg = Config.fromfile(os.path.join(REPO_CONFIGS, BACKBONES[backbone]))
+def method_config(method: str, backbone: str, size: int) -> Config:
+    """The repository config of ``method`` on ``backbone``, its ViT sized for ``size``."""
+    cfg = Config.fromfile(os.path.join(REPO_CONFIGS, METHOD_CONFIGS[method][backbone]))
     if cfg.model.backbone.type == 'MIMViT':
         cfg.model.backbone.img_size = size
+    if method == 'mixmim' and size != 224:
+        raise ValueError('MixMIM-B is benchmarked at 224 px (its window sizes fix the input)')
     return cfg
 
 
-def simmim_model_config(backbone: str, size: int) -> Config:
-    """SimMIM on the A²MIM backbone: replace token (ResNet/ConvNeXt: at the stem output,
-    stride 4, as the reference SimMIM baselines; ViT: after the patch embedding), no pixel
-    fill, masked L1 only."""
-    model = _a2mim_config(backbone, size).model
-    model.data_preprocessor.mask_fill = None
-    if model.backbone.type == 'MIMViT':
-        model.backbone.update(mask_layer=0, mask_mode='replace')
-    else:
-        model.backbone.update(mask_stage=0, mask_mode='replace', mask_gamma_init=0.0)
-    model.head = dict(type='A2MIMHead', loss=dict(type='MaskedReconstructionLoss',
-                                                  criterion='l1'))
-    return model
+def masked_samples(cfg: Config, size: int, batch_size: int) -> List[DataSample]:
+    """Data samples carrying what the config's mask transform writes for ``size`` px crops
+    (``mask``, and SymMIM's ``momentum_mask``); plain samples when it has none."""
+    samples = [DataSample() for _ in range(batch_size)]
+    transforms = list(find_transforms(cfg.train_dataloader, 'model_patch_size'))
+    if not transforms:
+        return samples
+    (_, mask_cfg), = transforms
+    generator = TRANSFORMS.build({**mask_cfg, 'input_size': size})
+    for sample in samples:
+        results = generator(dict(img=np.zeros((size, size, 3), np.uint8)))
+        sample.set_mask(torch.from_numpy(results['mask']))
+        if 'momentum_mask' in results:
+            sample.set_field(results['momentum_mask'], 'momentum_mask')  # as PackInputs
+    return samples
 
 
 def build_model(method: str, backbone: str, size: int) -> torch.nn.Module:
-    """The model of ``method`` on ``backbone`` for ``size`` px inputs (BN instead of SyncBN)."""
+    """The model of ``method`` on ``backbone`` for ``size`` px inputs (SyncBN -> BN)."""
     init_default_scope('mim_agnostic')
     if not MMLogger.check_instance_created('mim_agnostic_benchmark'):  # no init reports
         MMLogger.get_instance('mim_agnostic_benchmark', log_level='WARNING')
+    # SymMIM's momentum schedule reads the run length; any long run gives the same cost
+    MessageHub.get_current_instance().update_info('max_iters', 10**6)
     if method == 'plain':
-        a2mim = _a2mim_config(backbone, size).model
+        a2mim = method_config('a2mim', backbone, size).model
         backbone_cfg = {k: v for k, v in a2mim.backbone.items() if k not in MASK_KEYS}
         backbone_cfg['type'] = PLAIN_TYPES[a2mim.backbone.type]
         is_vit = backbone_cfg['type'] == 'BEiTViT'
@@ -73,15 +88,6 @@ def build_model(method: str, backbone: str, size: int) -> torch.nn.Module:
                    head=dict(type='LinearClsHead', num_classes=1000,
                              in_channels=a2mim.neck.in_channels),
                    data_preprocessor=dict(type='ClsDataPreprocessor', **PREPROCESSOR))
-    elif method == 'a2mim':
-        cfg = _a2mim_config(backbone, size).model
-    elif method == 'simmim':
-        cfg = simmim_model_config(backbone, size)
-    elif method == 'mixmim':
-        if backbone != 'vit-b' or size != 224:
-            raise ValueError('MixMIM is benchmarked as mmpretrain\'s MixMIM-B at 224 px')
-        cfg = load_package_config(
-            'mmpretrain', 'mixmim/mixmim_mixmim-base_16xb128-coslr-300e_in1k.py').model
     elif method == 'spark':
         if backbone != 'r50':
             raise ValueError('SparK applies to CNNs only (mmpretrain SparseResNet)')
@@ -95,6 +101,11 @@ def build_model(method: str, backbone: str, size: int) -> torch.nn.Module:
                    head=dict(type='SparKPretrainHead',
                              loss=dict(type='PixelReconstructionLoss', criterion='L2')),
                    data_preprocessor=dict(type='SelfSupDataPreprocessor', **PREPROCESSOR))
+    elif method in METHOD_CONFIGS:
+        if not applies(method, backbone):
+            raise ValueError(f'no {method} config for {backbone}: '
+                             f'{sorted(METHOD_CONFIGS[method])}')
+        cfg = method_config(method, backbone, size).model
     else:
         raise ValueError(f'unknown method {method!r}; choose from {METHODS}')
     model = MODELS.build(replace_sync_bn(cfg))
@@ -102,34 +113,27 @@ def build_model(method: str, backbone: str, size: int) -> torch.nn.Module:
     return model
 
 
-METHODS = ('plain', 'a2mim', 'simmim', 'spark', 'mixmim')
-
-
-def applies(method: str, backbone: str) -> bool:
+def applies(method: str, backbone: str, size: int = 224) -> bool:
     """SparK runs on mmpretrain's SparseResNet-50, MixMIM on its own MixMIM-B (a ViT-B
-    sized hierarchical transformer, compared with ViT-B)."""
-    return {'spark': backbone == 'r50', 'mixmim': backbone == 'vit-b'}.get(method, True)
+    sized hierarchical transformer, compared with ViT-B) at 224 px only; the others where
+    a config is."""
+    if method == 'spark':
+        return backbone == 'r50'
+    if method == 'mixmim' and size != 224:
+        return False
+    return method == 'plain' or backbone in METHOD_CONFIGS[method]
 
 
 def make_batch(method: str, backbone: str, batch_size: int, size: int) -> dict:
-    """uint8 images and the data samples the method needs (labels or A²MIM masks)."""
+    """uint8 images and the data samples the method needs (labels or masks)."""
     images = torch.randint(0, 256, (batch_size, 3, size, size), dtype=torch.uint8)
-    samples = []
-    if method in ('a2mim', 'simmim'):
-        mask_cfg = next(t for t in _a2mim_config(backbone, size).train_dataloader.dataset.pipeline
-                        if t['type'] == 'BlockMaskGenerator')
-        stride = mask_cfg['model_patch_size']
-        if method == 'simmim' and backbone != 'vit-b':
-            stride = 4  # token at the stem output
-        generator = BlockMaskGenerator(size, mask_cfg['mask_patch_size'], stride,
-                                       mask_cfg['mask_ratio'])
-    for i in range(batch_size):
-        sample = DataSample()
-        if method == 'plain':
+    if method in METHOD_CONFIGS:
+        samples = masked_samples(method_config(method, backbone, size), size, batch_size)
+    else:
+        samples = [DataSample() for _ in range(batch_size)]
+    if method == 'plain':
+        for i, sample in enumerate(samples):
             sample.set_gt_label(i % 1000)
-        elif method in ('a2mim', 'simmim'):
-            sample.set_mask(torch.from_numpy(generator.generate_mask()))
-        samples.append(sample)
     return dict(inputs=images, data_samples=samples)
 
 
@@ -218,7 +222,7 @@ def benchmark_methods(backbone: str, batch_size: int, size: int, device: str, st
     methods; the median over rounds is reported. Peak memory: allocator peak of each model
     alone on GPU, :func:`cpu_peak_mib` on CPU (``cpu_memory=False`` skips it)."""
     runs = {}
-    for method in [m for m in methods if applies(m, backbone)]:
+    for method in [m for m in methods if applies(m, backbone, size)]:
         torch.manual_seed(0)
         np.random.seed(0)
         model = build_model(method, backbone, size).to(device)

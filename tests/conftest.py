@@ -33,9 +33,11 @@ def mim_agnostic_scope():
     init_default_scope('mim_agnostic')
 
 
-def run(command, timeout=900) -> str:
-    """Run a tool from the repository root; fail the test with its output if it fails."""
-    env = dict(os.environ, PYTHONPATH=REPO_ROOT, OMP_NUM_THREADS='2')
+def run(command, timeout=900, pythonpath=()) -> str:
+    """Run a tool from the repository root; fail the test with its output if it fails.
+    ``pythonpath``: extra folders for imports (a researcher's package)."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([REPO_ROOT, *pythonpath]),
+               OMP_NUM_THREADS='2')
     result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
                             timeout=timeout)
     assert result.returncode == 0, (result.stdout[-3000:] + result.stderr[-5000:])

@@ -34,7 +34,7 @@ def test_loss_is_the_head_loss_of_the_reconstruction_of_the_filled_image():
     model = tiny_a2mim()
     model.eval()
     data = model.data_preprocessor(batch(), training=True)
-    encoder_input, target = data['inputs']
+    encoder_input, target, _ = data['inputs']
     losses = model(**data, mode='loss')
     mask = torch.stack([s.mask for s in data['data_samples']])
     pred = model.neck(model.backbone(encoder_input, mask))

@@ -7,10 +7,10 @@ import torch
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
-from mmpretrain.structures import DataSample
 
+from mim_agnostic.benchmark import masked_samples
 from mim_agnostic.registry import MODELS, TRANSFORMS
-from mim_agnostic.utils.config_check import check_mim_model_against_data, find_transforms
+from mim_agnostic.utils.config_check import check_mim_model_against_data
 from mim_agnostic.utils.runtime import adapt_to_cpu
 from conftest import REPO_ROOT
 
@@ -42,15 +42,8 @@ def test_all_flagship_configs_exist():
 
 def reduced_batch(cfg: Config, batch_size: int = 2) -> dict:
     """uint8 images + masks drawn by the config's own mask generator at SIZE px."""
-    (_, mask_cfg), = find_transforms(cfg.train_dataloader, 'model_patch_size')
-    generator = TRANSFORMS.build({**mask_cfg, 'input_size': SIZE})
-    samples = []
-    for _ in range(batch_size):
-        sample = DataSample()
-        sample.set_mask(torch.from_numpy(generator.generate_mask()))
-        samples.append(sample)
     images = torch.randint(0, 256, (batch_size, 3, SIZE, SIZE), dtype=torch.uint8)
-    return dict(inputs=images, data_samples=samples)
+    return dict(inputs=images, data_samples=masked_samples(cfg, SIZE, batch_size))
 
 
 @pytest.mark.parametrize('config', CONFIGS)

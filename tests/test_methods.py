@@ -8,12 +8,12 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.logging import MessageHub
 from mmengine.optim import build_optim_wrapper
 from mmpretrain.structures import DataSample
 
+from mim_agnostic.benchmark import masked_samples
 from mim_agnostic.datasets.transforms import CheckerboardMaskGenerator
 from mim_agnostic.registry import MODELS, TRANSFORMS
 from mim_agnostic.utils.config_check import check_mim_model_against_data, find_transforms
@@ -33,18 +33,8 @@ def load(config: str) -> Config:
 
 def masked_batch(cfg: Config, size: int, batch_size: int = 2) -> dict:
     """uint8 images + every key the config's mask transform writes, at ``size`` px."""
-    transforms = list(find_transforms(cfg.train_dataloader, 'model_patch_size'))
-    samples = [DataSample() for _ in range(batch_size)]
-    if transforms:
-        (_, mask_cfg), = transforms
-        generator = TRANSFORMS.build({**mask_cfg, 'input_size': size})
-        for sample in samples:
-            results = generator(dict(img=np.zeros((size, size, 3), np.uint8)))
-            sample.set_mask(torch.from_numpy(results['mask']))
-            if 'momentum_mask' in results:
-                sample.set_field(results['momentum_mask'], 'momentum_mask')
     images = torch.randint(0, 256, (batch_size, 3, size, size), dtype=torch.uint8)
-    return dict(inputs=images, data_samples=samples)
+    return dict(inputs=images, data_samples=masked_samples(cfg, size, batch_size))
 
 
 def reduce_model(cfg: Config) -> int:
@@ -263,7 +253,7 @@ def test_symmim_losses_use_each_mask_in_its_branch():
         losses = model(**data, mode='loss')
     assert torch.equal(seen['online'][0], torch.from_numpy(m1))
     assert torch.equal(seen['momentum'][0], torch.from_numpy(m2))
-    encoder_input, target = data['inputs']
+    encoder_input, target, _ = data['inputs']
     mask = torch.stack([s.mask for s in samples])
     with torch.no_grad():
         features = model.backbone(encoder_input, mask)
@@ -323,3 +313,30 @@ def test_mixmim_fine_tune_config_loads_the_extracted_backbone(tmp_path):
     assert all(torch.equal(loaded[k], pretrained[k]) for k in loaded)
     n_params = sum(p.numel() for p in classifier.parameters()) / 1e6
     assert n_params == pytest.approx(88.34, abs=0.05)  # mmpretrain's MixMIM-B README
+
+
+def test_momentum_encoder_matches_cosine_ema_and_resumes_its_schedule():
+    from mmpretrain.models.utils import CosineEMA
+    from mim_agnostic.models.utils import MomentumEncoder
+    MessageHub.get_current_instance().update_info('max_iters', 8)
+    torch.manual_seed(0)
+    online = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.BatchNorm1d(4))
+    ours, reference = MomentumEncoder(online, 0.05, 0.01), CosineEMA(online, 0.05, 0.01)
+
+    def step(*encoders):
+        with torch.no_grad():
+            online[0].weight.add_(torch.randn(4, 4))
+            online[1].running_mean.add_(1.0)
+        for encoder in encoders:
+            encoder.update_parameters(online)
+
+    for _ in range(4):
+        step(ours, reference)
+        for a, b in zip(ours.module.state_dict().values(), reference.module.state_dict().values()):
+            assert torch.allclose(a, b, atol=1e-6)
+    resumed = MomentumEncoder(torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.BatchNorm1d(4)),
+                              0.05, 0.01)
+    resumed.load_state_dict(ours.state_dict())
+    step(ours, resumed)
+    assert int(resumed.steps) == 5
+    assert torch.equal(resumed.module[0].weight, ours.module[0].weight)

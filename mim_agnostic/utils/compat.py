@@ -199,6 +199,38 @@ def disable_mmpretrain_multimodal_for_transformers5() -> None:
     sys.modules[name] = module
 
 
+OWN_CONFIGS = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
+
+
+def resolve_mim_agnostic_config_bases() -> None:
+    """``_base_ = 'mim_agnostic::demo/a2mim_r50_demo.py'`` names a config of this repository,
+    as ``mmpretrain::`` names one of mmpretrain's: researchers' packages inherit the
+    toolkit's configs without relative paths into its checkout."""
+    import mmengine.config.config as config_module
+    from mmengine.config.utils import MODULE2PACKAGE
+    MODULE2PACKAGE.setdefault('mim_agnostic', 'mim_agnostic')
+    package_base_path = config_module._get_external_cfg_base_path
+    package_model_path = config_module._get_external_cfg_path
+
+    def external_cfg_path(package_path: str, cfg_name: str) -> str:
+        if osp.basename(package_path) == 'mim_agnostic':  # no model-index: a plain path
+            raise ValueError(cfg_name)
+        return package_model_path(package_path, cfg_name)
+
+    def external_cfg_base_path(package_path: str, cfg_name: str) -> str:
+        if osp.basename(package_path) != 'mim_agnostic':
+            return package_base_path(package_path, cfg_name)
+        path = osp.join(OWN_CONFIGS, cfg_name)
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'mim_agnostic::{cfg_name}: no such config in '
+                                    f'{OWN_CONFIGS} (install the toolkit from its checkout: '
+                                    'pip install -e .)')
+        return path
+
+    config_module._get_external_cfg_path = external_cfg_path
+    config_module._get_external_cfg_base_path = external_cfg_base_path
+
+
 def apply_all() -> None:
     """Apply every fix once (idempotent)."""
     global _APPLIED
@@ -208,6 +240,7 @@ def apply_all() -> None:
     allow_mmengine_checkpoints_with_weights_only()
     pickle_history_buffers_without_getattr()
     replace_pkg_resources_lookups()
+    resolve_mim_agnostic_config_bases()
     strip_scope_from_collate_fn()
     resize_beit_tables_without_interp2d()
     _APPLIED = True

@@ -58,10 +58,9 @@ def render_reconstructions(model: nn.Module, data_batch: dict) -> np.ndarray:
             samples = model(**data, mode='predict')
     finally:
         model.train(was_training)
-    target = model.split_views(data['inputs'])[1]
+    _, target, mask = model.unpack(data['inputs'], samples)
     prediction = torch.stack([sample.pred_pixel for sample in samples])
     masked = torch.stack([sample.masked_input for sample in samples])
-    mask = torch.stack([sample.mask for sample in samples])
     preprocessor = model.data_preprocessor
     return reconstruction_grid(masked, prediction, target,
                                mask_to_pixels(mask, target.shape[-2:]),

@@ -3,6 +3,7 @@
 One training step (shapes for a 224 px crop and a ResNet-50 with the token at stage 4):
     data preprocessor: normalise; encoder_input = crop with masked 32 px blocks painted in
         the crop's mean colour; target = clean crop                     (B, 3, 224, 224) x2
+        and the batch of token masks                                    (B, 14, 14)
     backbone(encoder_input, mask): token added at masked positions of the layer4 input
         (mask (B, 14, 14)); last feature map                             (B, 2048, 7, 7)
     neck: 1x1 conv to 32*32*3 channels + PixelShuffle(32)               (B, 3, 224, 224)
@@ -42,24 +43,31 @@ class A2MIM(BaseSelfSupervisor):
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg, **kwargs)
 
     @staticmethod
-    def split_views(inputs: Inputs) -> Tuple[torch.Tensor, torch.Tensor]:
-        """(encoder_input, target) from the preprocessor's two views (or one, used as both)."""
-        if isinstance(inputs, torch.Tensor):
-            return inputs, inputs
-        if len(inputs) != 2:
-            raise ValueError(f'A2MIM expects [encoder_input, target], got {len(inputs)} views')
-        return inputs[0], inputs[1]
-
-    @staticmethod
     def stack_masks(data_samples: List[DataSample]) -> torch.Tensor:
         if not data_samples or 'mask' not in data_samples[0]:
             raise ValueError('A2MIM needs a token mask in every data sample: put a mask '
                              'generator (e.g. BlockMaskGenerator) before PackInputs')
         return torch.stack([sample.mask for sample in data_samples])
 
+    @classmethod
+    def unpack(cls, inputs: Inputs, data_samples: Optional[List[DataSample]] = None
+               ) -> Tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
+        """(encoder_input, target, mask) from :class:`MaskedImageDataPreprocessor`'s
+        ``[encoder_input, target, mask]``; from a plain tensor (or two views) the masks come
+        from the data samples, or are None without samples."""
+        if isinstance(inputs, torch.Tensor):
+            inputs = [inputs, inputs]
+        if len(inputs) == 3:
+            return inputs[0], inputs[1], inputs[2]
+        if len(inputs) != 2:
+            raise ValueError(f'A2MIM expects [encoder_input, target, mask] inputs, got '
+                             f'{len(inputs)} items')
+        mask = cls.stack_masks(data_samples).to(inputs[0].device) if data_samples else None
+        return inputs[0], inputs[1], mask
+
     def extract_feat(self, inputs: Inputs) -> Tuple[torch.Tensor, ...]:
         """Plain backbone features of the clean images, no mask token."""
-        return self.backbone(self.split_views(inputs)[1], mask=None)
+        return self.backbone(self.unpack(inputs)[1], mask=None)
 
     def reconstruct(self, encoder_input: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) prediction in normalised pixel space."""
@@ -67,15 +75,14 @@ class A2MIM(BaseSelfSupervisor):
 
     def loss(self, inputs: Inputs, data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
-        encoder_input, target = self.split_views(inputs)
-        mask = self.stack_masks(data_samples)
+        encoder_input, target, mask = self.unpack(inputs, data_samples)
         return self.head.loss(self.reconstruct(encoder_input, mask), target, mask)
 
     def predict(self, inputs: Inputs, data_samples: List[DataSample]) -> List[DataSample]:
         """Each sample gets ``pred_pixel`` (3, H, W) and ``masked_input`` (3, H, W), both
         normalised; its ``mask`` stays the token mask."""
-        encoder_input, _ = self.split_views(inputs)
-        pred = self.reconstruct(encoder_input, self.stack_masks(data_samples))
+        encoder_input, _, mask = self.unpack(inputs, data_samples)
+        pred = self.reconstruct(encoder_input, mask)
         for sample, image, masked in zip(data_samples, pred, encoder_input):
             sample.set_field(image, 'pred_pixel')
             sample.set_field(masked, 'masked_input')

@@ -12,12 +12,11 @@ One training step (ViT-B/16 at 224; ResNet-50 the same with the token at the lay
 from typing import Dict, List, Optional
 
 import torch
-from mmpretrain.models.utils import CosineEMA
 from mmpretrain.structures import DataSample
 from torch import nn
 
 from mim_agnostic.registry import MODELS
-from ..utils import fill_masked_with_image_mean, mask_to_pixels
+from ..utils import MomentumEncoder, fill_masked_with_image_mean, mask_to_pixels
 from .a2mim import A2MIM, Inputs
 
 
@@ -56,8 +55,8 @@ class SymMIM(A2MIM):
         self.contrast_head = MODELS.build(contrast_head)
         self.contrast_weight = contrast_weight
         # a copy of (backbone, projector); its first update copies the online weights
-        self.momentum_encoder = CosineEMA(nn.Sequential(self.backbone, self.projector),
-                                          momentum=momentum, end_momentum=end_momentum)
+        self.momentum_encoder = MomentumEncoder(nn.Sequential(self.backbone, self.projector),
+                                                momentum=momentum, end_momentum=end_momentum)
 
     @staticmethod
     def stack_momentum_masks(data_samples: List[DataSample],
@@ -77,8 +76,7 @@ class SymMIM(A2MIM):
 
     def loss(self, inputs: Inputs, data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
-        encoder_input, target = self.split_views(inputs)
-        mask = self.stack_masks(data_samples)
+        encoder_input, target, mask = self.unpack(inputs, data_samples)
         momentum_mask = self.stack_momentum_masks(data_samples, target.device)
 
         features = self.backbone(encoder_input, mask)
