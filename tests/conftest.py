@@ -33,15 +33,21 @@ def mim_agnostic_scope():
     init_default_scope('mim_agnostic')
 
 
-def run(command, timeout=900, pythonpath=()) -> str:
-    """Run a tool from the repository root; fail the test with its output if it fails.
-    ``pythonpath``: extra folders for imports (a researcher's package)."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([REPO_ROOT, *pythonpath]),
-               OMP_NUM_THREADS='2')
-    result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
-                            timeout=timeout)
-    assert result.returncode == 0, (result.stdout[-3000:] + result.stderr[-5000:])
-    return result.stdout + result.stderr
+def tool_env(pythonpath=()) -> dict:
+    """Environment of a tool run: the repository (and ``pythonpath``) importable."""
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([REPO_ROOT, *pythonpath]),
+                OMP_NUM_THREADS='2')
+
+
+def run(command, timeout=900, pythonpath=(), expect_failure=False) -> str:
+    """Run a tool from the repository root; fail the test with its output if it fails (or,
+    with ``expect_failure``, if it succeeds). ``pythonpath``: extra import folders."""
+    result = subprocess.run(command, cwd=REPO_ROOT, env=tool_env(pythonpath),
+                            capture_output=True, text=True, timeout=timeout)
+    output = result.stdout + result.stderr
+    assert (result.returncode != 0) == expect_failure, \
+        f'exit {result.returncode}\n' + result.stdout[-3000:] + result.stderr[-5000:]
+    return output
 
 
 def scalars(work_dir) -> list:

@@ -8,6 +8,7 @@ masked like in training (--seed fixes the masks) and reconstructed; the PNG has 
 image: masked input | reconstruction | original.
 """
 import argparse
+import sys
 
 import mmcv
 import numpy as np
@@ -15,12 +16,12 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.dataset import Compose, default_collate
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 
 import mim_agnostic  # noqa: F401
 from mim_agnostic.registry import MODELS
 from mim_agnostic.utils.config_check import find_transforms
 from mim_agnostic.utils.runtime import adapt_to_cpu
+from mim_agnostic.utils.safe_load import check_weights_fit, load_checkpoint_file
 from mim_agnostic.visualization import render_reconstructions
 
 
@@ -36,7 +37,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> None:
+def main(argv=None) -> int:
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
@@ -60,12 +61,20 @@ def main(argv=None) -> None:
     np.random.seed(args.seed)
     batch = default_collate([pipeline(dict(img_path=path)) for path in args.images])
     model = MODELS.build(cfg.model)
-    load_checkpoint(model, args.checkpoint, map_location='cpu')
+    checkpoint = load_checkpoint_file(args.checkpoint)  # weights only
+    state_dict = checkpoint.get('state_dict', checkpoint)
+    check_weights_fit(model, state_dict, args.checkpoint)  # not a checkpoint of this config
+    model.load_state_dict(state_dict, strict=False)
     model.to(args.device)
     grid = render_reconstructions(model, batch)
     mmcv.imwrite(mmcv.rgb2bgr(grid), args.out)
     print(f'saved {args.out} ({len(args.images)} images)')
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        sys.exit(main())
+    except (FileNotFoundError, ValueError) as error:  # bad checkpoint, image or config
+        print(f'error: {error}', file=sys.stderr)
+        sys.exit(1)

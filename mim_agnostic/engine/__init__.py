@@ -1,5 +1,5 @@
-from .hooks import ReconstructionVisualizationHook
+from .hooks import AtomicCheckpointHook, ReconstructionVisualizationHook
 from .optimizers import LayerDecayOptimWrapperConstructor, NonFiniteGuardOptimWrapper
 
-__all__ = ['ReconstructionVisualizationHook', 'LayerDecayOptimWrapperConstructor',
-           'NonFiniteGuardOptimWrapper']
+__all__ = ['AtomicCheckpointHook', 'ReconstructionVisualizationHook',
+           'LayerDecayOptimWrapperConstructor', 'NonFiniteGuardOptimWrapper']

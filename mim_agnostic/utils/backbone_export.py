@@ -15,6 +15,8 @@ from typing import Dict, List, Tuple
 import torch
 from torch import nn
 
+from .safe_load import load_checkpoint_file
+
 FORMATS = ('mmpretrain', 'mmdet', 'mmseg', 'timm', 'torchvision')
 DROPPED_PREFIXES = ('mask_mixer.', )  # pretraining-only parameters
 RESNET_DEPTHS = {(2, 2, 2, 2): 18, (3, 4, 6, 3): 50, (3, 4, 23, 3): 101, (3, 8, 36, 3): 152,
@@ -23,7 +25,7 @@ RESNET_DEPTHS = {(2, 2, 2, 2): 18, (3, 4, 6, 3): 50, (3, 4, 23, 3): 101, (3, 8, 
 
 def load_weights(path: str) -> Dict[str, torch.Tensor]:
     """The flat ``state_dict`` of a checkpoint, read with ``weights_only=True``."""
-    checkpoint = torch.load(path, map_location='cpu', weights_only=True)
+    checkpoint = load_checkpoint_file(path)
     if isinstance(checkpoint, dict):
         for key in ('state_dict', 'model'):
             if isinstance(checkpoint.get(key), dict):

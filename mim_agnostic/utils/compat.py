@@ -8,7 +8,9 @@ import copy
 import functools
 import importlib.util
 import os.path as osp
+import re
 import sys
+from collections import OrderedDict
 from importlib import metadata
 from typing import List
 
@@ -199,6 +201,48 @@ def disable_mmpretrain_multimodal_for_transformers5() -> None:
     sys.modules[name] = module
 
 
+def load_every_checkpoint_safely() -> None:
+    """Every mmengine local checkpoint read (``--resume``, ``load_from``, ``init_cfg``
+    ``Pretrained``, the tools) goes through :func:`load_checkpoint_file` (weights only, a
+    clear refusal of other pickles), and ``Pretrained`` initialisation refuses a file that
+    fits less than half of the module instead of silently leaving it random."""
+    from mmengine.logging import print_log
+    from mmengine.model.weight_init import PretrainedInit
+    from mmengine.runner import checkpoint as checkpoint_module
+
+    from .safe_load import check_weights_fit, load_checkpoint_file
+
+    def load_from_local(filename: str, map_location=None):
+        return load_checkpoint_file(filename, map_location)
+
+    checkpoint_module.CheckpointLoader.register_scheme(prefixes='', loader=load_from_local,
+                                                       force=True)
+
+    def pretrained_init(self, module) -> None:
+        source = self.checkpoint
+        if self.prefix is None:
+            checkpoint = checkpoint_module._load_checkpoint(source, self.map_location)
+            state_dict = checkpoint.get('state_dict', checkpoint) \
+                if isinstance(checkpoint, dict) else checkpoint
+            metadata = getattr(state_dict, '_metadata', None)  # BN versions etc.
+            state_dict = OrderedDict((re.sub(r'^module\.', '', k), v)
+                                     for k, v in state_dict.items())
+            if metadata is not None:
+                state_dict._metadata = metadata
+        else:
+            state_dict = checkpoint_module._load_checkpoint_with_prefix(
+                self.prefix, source, map_location=self.map_location)
+            source = f'{source} (prefix {self.prefix!r})'
+        check_weights_fit(module, state_dict, source)
+        print_log(f'load model from: {source}', logger='current')
+        checkpoint_module.load_state_dict(module, state_dict, strict=False, logger='current')
+        if hasattr(module, '_params_init_info'):
+            from mmengine.model.weight_init import update_init_info
+            update_init_info(module, init_info=self._get_init_info())
+
+    PretrainedInit.__call__ = pretrained_init
+
+
 OWN_CONFIGS = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
 
 
@@ -241,6 +285,7 @@ def apply_all() -> None:
     pickle_history_buffers_without_getattr()
     replace_pkg_resources_lookups()
     resolve_mim_agnostic_config_bases()
+    load_every_checkpoint_safely()
     strip_scope_from_collate_fn()
     resize_beit_tables_without_interp2d()
     _APPLIED = True

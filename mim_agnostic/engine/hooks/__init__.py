@@ -1,3 +1,4 @@
+from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .reconstruction_hook import ReconstructionVisualizationHook
 
-__all__ = ['ReconstructionVisualizationHook']
+__all__ = ['AtomicCheckpointHook', 'ReconstructionVisualizationHook']
