@@ -19,7 +19,7 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmpretrain.structures import DataSample
 
-from mim_agnostic.datasets.transforms import BlockMaskGenerator
+from mim_agnostic.datasets.transforms import BlockMaskGenerator, CheckedLoadImageFromFile
 from mim_agnostic.registry import MODELS, TRANSFORMS
 from mim_agnostic.utils.config_check import find_transforms
 from mim_agnostic.utils.runtime import replace_sync_bn
@@ -279,12 +279,11 @@ def benchmark_pipeline(data_root: str, num_images: int, size: int = 224,
                        model_patch_size: int = 16) -> Dict[str, float]:
     """Seconds per image of each transform of the A²MIM pretraining pipeline (one worker)
     on the ImageNet-style folder ``data_root`` and the share taken by the mask generator."""
-    from mmcv.transforms import LoadImageFromFile
     from mmpretrain.datasets.transforms import PackInputs, RandomFlip, RandomResizedCrop
     from mmpretrain.datasets import ImageNet
     dataset = ImageNet(data_root=data_root, split='train', lazy_init=False)
     transforms: Dict[str, Callable] = dict(
-        load=LoadImageFromFile(),
+        load=CheckedLoadImageFromFile(),
         random_resized_crop=RandomResizedCrop(scale=size, crop_ratio_range=(0.8, 1.0),
                                               backend='pillow', interpolation='bilinear'),
         flip=RandomFlip(prob=0.5),

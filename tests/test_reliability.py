@@ -73,6 +73,12 @@ def test_a_kill_during_a_save_keeps_last_checkpoint_loadable(tmp_path, monkeypat
     assert last.endswith('iter_2.pth')
     assert load_checkpoint_file(last)['meta']['iter'] == 2
     assert not osp.exists(tmp_path / 'atomic' / 'iter_4.pth')  # only the .tmp, never final
+    hook = next(h for h in runner.hooks if type(h).__name__ == 'AtomicCheckpointHook')
+    hook._save_checkpoint_with_step(runner, 4, meta=dict())  # the next save rotates as usual
+    assert sorted(glob.glob(str(tmp_path / 'atomic' / 'iter_*'))) == \
+        [str(tmp_path / 'atomic' / 'iter_4.pth')]  # iter_2 rotated out, no .tmp left
+    with open(tmp_path / 'atomic' / 'last_checkpoint') as f:
+        assert f.read().endswith('iter_4.pth')
     # mmengine's own hook deletes the previous checkpoint before writing the new one
     runner = toy_runner(tmp_path / 'plain', 'CheckpointHook')
     runner.train()
@@ -204,7 +210,7 @@ def write_config(tmp_path, body: str) -> str:
 DETERMINISTIC_DATA = """
     # no random augmentation: both runs see exactly the same pixels and masks
     train_dataloader = dict(dataset=dict(pipeline=[
-        dict(type='LoadImageFromFile'),
+        dict(type='CheckedLoadImageFromFile'),
         dict(type='Resize', scale=(128, 128)),
         dict(type='CheckerboardMaskGenerator', input_size=128, mask_patch_size=16,
              model_patch_size=16, momentum_scale=None),

@@ -12,7 +12,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import mim_agnostic  # noqa: F401  (compat fixes and registries)
-from mim_agnostic.utils.config_check import check_mim_model_against_data
+from mim_agnostic.utils.config_check import check_image_dataset, check_mim_model_against_data
 from mim_agnostic.utils.runtime import (adapt_to_cpu, add_run_arguments, init_cpu_process_group,
                                         load_config, parse_run_arguments)
 
@@ -65,6 +65,7 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = merge_args(
         load_config(args.config, args.cfg_options, args.work_dir, args.launcher), args)
+    check_image_dataset(cfg)
     init_cpu_process_group(args.launcher)
     runner = Runner.from_cfg(cfg)
     check_mim_model_against_data(runner.model, cfg)

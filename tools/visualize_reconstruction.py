@@ -51,7 +51,7 @@ def main(argv=None) -> int:
     mask_cfg = masks[0][1]
     size = mask_cfg.get('input_size', 224)
     pipeline = Compose([
-        dict(type='LoadImageFromFile'),
+        dict(type='CheckedLoadImageFromFile'),
         dict(type='ResizeEdge', scale=size if isinstance(size, int) else max(size),
              edge='short'),
         dict(type='CenterCrop', crop_size=size),

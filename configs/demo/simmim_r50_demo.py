@@ -5,7 +5,7 @@ _base_ = ['../_base_/models/simmim_r50.py', './_base_/imagenet_cpu_demo.py']
 input_size = 128
 model = dict(backbone=dict(norm_cfg=dict(type='BN', requires_grad=True)))
 train_dataloader = dict(dataset=dict(pipeline=[
-    dict(type='LoadImageFromFile'),
+    dict(type='CheckedLoadImageFromFile'),
     dict(type='RandomResizedCrop', scale=input_size, crop_ratio_range=(0.8, 1.0),
          backend='pillow', interpolation='bilinear'),
     dict(type='RandomFlip', prob=0.5),

@@ -11,7 +11,7 @@ model = dict(
     projector=dict(norm_cfg=bn1d, hid_channels=1024),
     contrast_head=dict(predictor=dict(norm_cfg=bn1d, hid_channels=1024)))
 train_dataloader = dict(dataset=dict(pipeline=[
-    dict(type='LoadImageFromFile'),
+    dict(type='CheckedLoadImageFromFile'),
     dict(type='RandomResizedCrop', scale=input_size, crop_ratio_range=(0.8, 1.0),
          backend='pillow', interpolation='bilinear'),
     dict(type='RandomFlip', prob=0.5),

@@ -1,5 +1,7 @@
 """Consistency checks between a built MIM model and its data pipeline, run before training
 so a mismatch fails at start-up with the config keys to fix, not deep in a forward pass."""
+import os
+import os.path as osp
 from typing import Iterator, Optional, Tuple
 
 from mmengine.config import Config
@@ -44,3 +46,25 @@ def check_mim_model_against_data(model: nn.Module, cfg: Config,
         if encoder_stride and any(side % encoder_stride for side in sides):
             raise ValueError(f'{where}.input_size={size} is not a multiple of '
                              f'model.neck.encoder_stride={encoder_stride}')
+
+
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp')
+IMAGE_DATASETS = ('ImageNet', 'CustomDataset')
+
+
+def check_image_dataset(cfg: Config, loader_key: str = 'train_dataloader') -> None:
+    """Before the Runner starts: the image folder of an ImageNet-style dataset exists and
+    holds at least one image, else an error naming the config key and the folder."""
+    dataset = (cfg.get(loader_key) or {}).get('dataset') or {}
+    if dataset.get('type') not in IMAGE_DATASETS:
+        return
+    root = dataset.get('data_root', '')
+    where = f'{loader_key}.dataset.data_root={root!r}'
+    if not osp.isdir(root):
+        raise FileNotFoundError(f'{where}: no such folder (generate the demo data with '
+                                'python tools/make_demo_data.py data/demo)')
+    for _, _, files in os.walk(root, followlinks=True):
+        if any(name.lower().endswith(IMAGE_EXTENSIONS) for name in files):
+            return
+    raise ValueError(f'{where}: the folder holds no images ({", ".join(IMAGE_EXTENSIONS)}); '
+                     'expected class folders of images (and meta/train.txt)')

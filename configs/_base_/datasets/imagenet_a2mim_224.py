@@ -6,7 +6,9 @@ dataset_type = 'ImageNet'
 data_root = 'data/imagenet'
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    # a missing/corrupt/truncated image stops the run naming the file; skip_unreadable=True
+    # skips such images instead, counting them in the log
+    dict(type='CheckedLoadImageFromFile', skip_unreadable=False),
     dict(type='RandomResizedCrop', scale=224, crop_ratio_range=(0.8, 1.0),
          backend='pillow', interpolation='bilinear'),
     dict(type='RandomFlip', prob=0.5),

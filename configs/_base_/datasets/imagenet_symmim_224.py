@@ -4,7 +4,7 @@
 _base_ = './imagenet_a2mim_224.py'
 
 train_dataloader = dict(dataset=dict(pipeline=[
-    dict(type='LoadImageFromFile'),
+    dict(type='CheckedLoadImageFromFile'),
     dict(type='RandomResizedCrop', scale=224, crop_ratio_range=(0.67, 1.0),
          backend='pillow', interpolation='bilinear'),
     dict(type='RandomFlip', prob=0.5),

@@ -18,7 +18,7 @@ train_dataloader = dict(
     dataset=dict(
         data_root=data_root,
         pipeline=[
-            dict(type='LoadImageFromFile'),
+            dict(type='CheckedLoadImageFromFile'),
             dict(type='RandomResizedCrop', scale=input_size, crop_ratio_range=(0.8, 1.0),
                  backend='pillow', interpolation='bilinear'),
             dict(type='RandomFlip', prob=0.5),

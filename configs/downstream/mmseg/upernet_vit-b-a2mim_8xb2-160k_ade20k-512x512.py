@@ -41,3 +41,15 @@ optim_wrapper = dict(
             'gamma_1': dict(decay_mult=0.0),
             'gamma_2': dict(decay_mult=0.0),
         }))
+
+# ADE20K training pipeline of the base, with the label maps checked right after loading
+train_dataloader = dict(dataset=dict(pipeline=[
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='mim_agnostic.CheckSegLabels', num_classes=150),  # names a bad map's file
+    dict(type='RandomResize', scale=(2048, 512), ratio_range=(0.5, 2.0), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=(512, 512), cat_max_ratio=0.75),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackSegInputs'),
+]))

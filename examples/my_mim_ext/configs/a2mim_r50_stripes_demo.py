@@ -5,7 +5,7 @@ custom_imports = dict(imports=['my_mim_ext'], allow_failed_imports=False)
 
 input_size = 128
 train_dataloader = dict(dataset=dict(pipeline=[
-    dict(type='LoadImageFromFile'),
+    dict(type='CheckedLoadImageFromFile'),
     dict(type='RandomResizedCrop', scale=input_size, crop_ratio_range=(0.8, 1.0),
          backend='pillow', interpolation='bilinear'),
     dict(type='RandomFlip', prob=0.5),

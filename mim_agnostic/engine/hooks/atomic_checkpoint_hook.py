@@ -51,31 +51,33 @@ class AtomicCheckpointHook(CheckpointHook):
         ckpt_filename = self.filename_tmpl.format(step)
         self.last_ckpt = self.file_backend.join_path(self.out_dir, ckpt_filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
-        if self.max_keep_ckpts > 0 and (not self.keep_ckpt_ids
-                                        or self.keep_ckpt_ids[-1] != step):
-            self.keep_ckpt_ids.append(step)
-        expired = []
-        while self.max_keep_ckpts > 0 and len(self.keep_ckpt_ids) > self.max_keep_ckpts:
-            expired.append(self.keep_ckpt_ids.popleft())
-        runner.message_hub.update_info('keep_ckpt_ids', list(self.keep_ckpt_ids))
+        kept = list(self.keep_ckpt_ids)
+        if self.max_keep_ckpts > 0 and (not kept or kept[-1] != step):
+            kept.append(step)
+        expired = kept[:-self.max_keep_ckpts] if self.max_keep_ckpts > 0 else []
 
-        if not is_main_process():  # Runner.save_checkpoint is master-only
+        if is_main_process():  # Runner.save_checkpoint is master-only
+
+            def save(tmp_path: str) -> None:
+                runner.save_checkpoint(
+                    self.out_dir, osp.basename(tmp_path), self.file_client_args,
+                    save_optimizer=self.save_optimizer,
+                    save_param_scheduler=self.save_param_scheduler, meta=meta,
+                    by_epoch=self.by_epoch, backend_args=self.backend_args, **self.args)
+
+            def write_pointer(tmp_path: str) -> None:
+                with open(tmp_path, 'w') as f:
+                    f.write(self.last_ckpt)
+
+            replace_atomically(save, self.last_ckpt)
+            replace_atomically(write_pointer, osp.join(runner.work_dir, 'last_checkpoint'))
+        # the bookkeeping changes only once the new checkpoint is safely on disk
+        if self.max_keep_ckpts > 0:
+            self.keep_ckpt_ids.clear()
+            self.keep_ckpt_ids.extend(kept[-self.max_keep_ckpts:])
+            runner.message_hub.update_info('keep_ckpt_ids', list(self.keep_ckpt_ids))
+        if not is_main_process():
             return
-
-        def save(tmp_path: str) -> None:
-            runner.save_checkpoint(
-                self.out_dir, osp.basename(tmp_path), self.file_client_args,
-                save_optimizer=self.save_optimizer,
-                save_param_scheduler=self.save_param_scheduler, meta=meta,
-                by_epoch=self.by_epoch, backend_args=self.backend_args, **self.args)
-
-        replace_atomically(save, self.last_ckpt)
-
-        def write_pointer(tmp_path: str) -> None:
-            with open(tmp_path, 'w') as f:
-                f.write(self.last_ckpt)
-
-        replace_atomically(write_pointer, osp.join(runner.work_dir, 'last_checkpoint'))
         for old in expired:
             path = self.file_backend.join_path(self.out_dir, self.filename_tmpl.format(old))
             if osp.isfile(path):
