@@ -15,7 +15,8 @@ from mim_agnostic.utils.runtime import replace_sync_bn
 from conftest import REPO_ROOT
 
 DOWNSTREAM = sorted(osp.relpath(p, REPO_ROOT) for p in glob.glob(
-    osp.join(REPO_ROOT, 'configs', 'downstream', '*', '*.py')))
+    osp.join(REPO_ROOT, 'configs', 'downstream', '*', '*.py'))
+    if 'mixmim' not in p)  # MixMIM-B: test_methods.py extracts and loads a real one
 
 
 def save_pretraining_checkpoint(backbone, path):

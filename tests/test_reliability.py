@@ -1,7 +1,6 @@
 """Faults a long run meets: SIGKILL between and during checkpoints, checkpoints from
 strangers (pickled code, wrong architecture, truncated files), and CPU DDP over gloo."""
 import glob
-import json
 import os
 import os.path as osp
 import signal
@@ -22,6 +21,7 @@ from mim_agnostic.utils.safe_load import UnsafeCheckpointError, load_checkpoint_
 from conftest import REPO_ROOT, run, scalars, tool_env
 
 DEMO = osp.join(REPO_ROOT, 'configs', 'demo', 'a2mim_r50_demo.py')
+SMALL_MODEL = ('model.backbone.depth=18', 'model.neck.in_channels=512')  # the demo, faster
 
 
 # ------------------------------------------------------------------ atomic checkpoints
@@ -91,39 +91,56 @@ def test_a_kill_during_a_save_keeps_last_checkpoint_loadable(tmp_path, monkeypat
 def train_command(work_dir, demo_root, *extra):
     return [sys.executable, 'tools/train.py', DEMO, '--work-dir', str(work_dir), *extra,
             '--cfg-options', f'train_dataloader.dataset.data_root={demo_root}/imagenet',
-            'train_dataloader.batch_size=8', 'train_cfg.max_epochs=4',
+            'train_dataloader.batch_size=8', 'train_cfg.max_epochs=3',
+            *SMALL_MODEL,
             'default_hooks.logger.interval=1', 'default_hooks.checkpoint.interval=1',
             'default_hooks.checkpoint.max_keep_ckpts=1', 'custom_hooks.0.interval=1000',
             'randomness.seed=0', 'randomness.deterministic=True']
 
 
-def logged_steps(work_dir):
-    steps = []
-    for path in glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')):
-        with open(path) as f:
-            steps += [json.loads(line).get('step', 0) for line in f if '"loss"' in line]
-    return max(steps, default=0)
+SIGKILL_HOOK = '''
+import os
+import signal
+from mmengine.hooks import Hook
+from mim_agnostic.registry import HOOKS
+
+
+@HOOKS.register_module()
+class SigkillAtIterationHook(Hook):
+    """SIGKILL this process after iteration ``iteration``: no exception, no cleanup."""
+
+    def __init__(self, iteration):
+        self.iteration = iteration
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        if runner.iter + 1 == self.iteration:
+            os.kill(os.getpid(), signal.SIGKILL)
+'''
 
 
 def test_sigkill_mid_epoch_then_resume_gives_the_uninterrupted_weights(tmp_path, demo_root):
     run(train_command(tmp_path / 'straight', demo_root))
+    (tmp_path / 'sigkill_hook.py').write_text(SIGKILL_HOOK)
+    killing = tmp_path / 'killing.py'
+    killing.write_text(textwrap.dedent(f"""
+        _base_ = [{DEMO!r}]
+        custom_imports = dict(imports=['mim_agnostic', 'sigkill_hook'])
+        # 4 iterations per epoch: killed in epoch 3, after epoch_2.pth, before epoch_3.pth
+        custom_hooks = [dict(type='ReconstructionVisualizationHook', interval=1000),
+                        dict(type='SigkillAtIterationHook', iteration=10)]
+    """))
     work_dir = tmp_path / 'killed'
-    process = subprocess.Popen(train_command(work_dir, demo_root), cwd=REPO_ROOT,
-                               env=tool_env(), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 600
-    # 4 iterations per epoch: kill in epoch 3, after epoch_2.pth, before epoch_3.pth
-    while logged_steps(work_dir) < 10 and process.poll() is None and time.time() < deadline:
-        time.sleep(0.2)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    assert process.returncode == -signal.SIGKILL
+    command = train_command(work_dir, demo_root)
+    command[2] = str(killing)
+    killed = subprocess.run(command, cwd=REPO_ROOT, env=tool_env([str(tmp_path)]),
+                            capture_output=True, text=True, timeout=600)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
     assert sorted(osp.basename(p) for p in glob.glob(str(work_dir / 'epoch_*.pth'))) == \
         ['epoch_2.pth']
     log = run(train_command(work_dir, demo_root, '--resume'))
     assert 'resumed epoch: 2, iter: 8' in log
-    straight = load_checkpoint_file(str(tmp_path / 'straight' / 'epoch_4.pth'))
-    resumed = load_checkpoint_file(str(work_dir / 'epoch_4.pth'))
+    straight = load_checkpoint_file(str(tmp_path / 'straight' / 'epoch_3.pth'))
+    resumed = load_checkpoint_file(str(work_dir / 'epoch_3.pth'))
     for key, value in straight['state_dict'].items():
         assert torch.equal(value, resumed['state_dict'][key]), key  # bit for bit
     for key, state in straight['optimizer']['state'].items():
@@ -229,7 +246,7 @@ def test_two_gloo_processes_follow_one_process_with_the_same_global_batch(tmp_pa
     options = ['--cfg-options', f'train_dataloader.dataset.data_root={demo_root}/imagenet',
                'train_cfg.max_epochs=3', 'default_hooks.logger.interval=1',
                'default_hooks.checkpoint.interval=3', 'custom_hooks.0.interval=1000',
-               'randomness.seed=0']
+               'randomness.seed=0', *SMALL_MODEL]
     run([sys.executable, 'tools/train.py', config, '--work-dir', str(tmp_path / 'one')] +
         options + ['train_dataloader.batch_size=16'])
     log = run(['bash', 'tools/dist_train.sh', config, '2', '--work-dir',
@@ -280,7 +297,7 @@ def test_a_crashing_worker_makes_the_launcher_exit_non_zero(tmp_path, demo_root)
     output = run(['bash', 'tools/dist_train.sh', config, '2', '--work-dir',
                   str(tmp_path / 'w'), '--cfg-options',
                   f'train_dataloader.dataset.data_root={demo_root}/imagenet',
-                  'train_dataloader.batch_size=8', 'train_cfg.max_epochs=50'],
+                  'train_dataloader.batch_size=8', 'train_cfg.max_epochs=50', *SMALL_MODEL],
                  timeout=600, pythonpath=[str(tmp_path)], expect_failure=True)
     assert 'exitcode  : 17' in output or 'exitcode: 17' in output, output[-3000:]
     assert time.time() - start < 300  # no hang waiting for the dead rank
