@@ -81,17 +81,17 @@ def test_other_method_demos_learn_checkpoint_and_extract(method, terms, demo_roo
     work_dir = str(tmp_path / method)
     config = f'configs/demo/{method}_r50_demo.py'
     run([sys.executable, 'tools/train.py', config, '--work-dir', work_dir] +
-        demo_options(demo_root, max_epochs=6))
+        demo_options(demo_root, max_epochs=5))
     records = scalars(work_dir)
-    assert len(records) == 24 and all(set(terms) <= set(r) for r in records)
-    # measured here: SimMIM loss 0.874 -> 0.802; SymMIM loss 4.366 -> 4.194 (the InfoNCE
-    # over 8 images dominates it), loss_rec 0.144 -> 0.118
+    assert len(records) == 20 and all(set(terms) <= set(r) for r in records)
+    # measured here over 24 iterations: SimMIM loss 0.874 -> 0.802; SymMIM loss 4.366 ->
+    # 4.194 (the InfoNCE over 8 images dominates it), loss_rec 0.144 -> 0.118
     for key, factor in (('loss', 0.98), ('loss_rec', 0.95)):
         first = sum(r[key] for r in records[:4]) / 4
         last = sum(r[key] for r in records[-4:]) / 4
         print(f'{method} {key}: first 4 iterations {first:.4f}, last 4 {last:.4f}')
         assert last < factor * first
-    checkpoint = osp.join(work_dir, 'epoch_6.pth')
+    checkpoint = osp.join(work_dir, 'epoch_5.pth')
     out = str(tmp_path / f'{method}_r50.pth')
     log = run([sys.executable, 'tools/extract_backbone.py', checkpoint, out])
     assert "{'family': 'resnet', 'depth': 50}" in log and '0 missing, 0 unexpected' in log
