@@ -40,7 +40,8 @@ def test_custom_imports_config_trains_the_demo(demo_root, tmp_path):
     log = run([sys.executable, 'tools/train.py', CONFIG, '--work-dir', work_dir,
                '--cfg-options', f'train_dataloader.dataset.data_root={demo_root}/imagenet',
                'train_dataloader.batch_size=8', 'train_cfg.max_epochs=2',
-               'default_hooks.logger.interval=1'], pythonpath=[PACKAGE_ROOT])
+               'default_hooks.logger.interval=1', 'model.backbone.depth=18',
+               'model.neck.in_channels=512'], pythonpath=[PACKAGE_ROOT])
     assert 'StripeMaskGenerator' in log and 'MaskedCharbonnierLoss' in log  # config dump
     records = scalars(work_dir)
     assert len(records) == 8 and all(np.isfinite(r['loss']) for r in records)
