@@ -51,21 +51,22 @@ def method_config(method: str, backbone: str, size: int) -> Config:
     return cfg
 
 
-def masked_samples(cfg: Config, size: int, batch_size: int) -> List[DataSample]:
-    """Data samples carrying what the config's mask transform writes for ``size`` px crops
-    (``mask``, and SymMIM's ``momentum_mask``); plain samples when it has none."""
+def masked_batch(cfg: Config, size: int, batch_size: int) -> dict:
+    """Random uint8 ``size`` px images and data samples carrying what the config's mask
+    transform writes (``mask``, and SymMIM's ``momentum_mask``); plain samples when the
+    config has no mask transform."""
     samples = [DataSample() for _ in range(batch_size)]
-    transforms = list(find_transforms(cfg.train_dataloader, 'model_patch_size'))
-    if not transforms:
-        return samples
-    (_, mask_cfg), = transforms
-    generator = TRANSFORMS.build({**mask_cfg, 'input_size': size})
-    for sample in samples:
-        results = generator(dict(img=np.zeros((size, size, 3), np.uint8)))
-        sample.set_mask(torch.from_numpy(results['mask']))
-        if 'momentum_mask' in results:
-            sample.set_field(results['momentum_mask'], 'momentum_mask')  # as PackInputs
-    return samples
+    transforms = list(find_transforms(cfg.get('train_dataloader', {}), 'model_patch_size'))
+    if transforms:
+        (_, mask_cfg), = transforms
+        generator = TRANSFORMS.build({**mask_cfg, 'input_size': size})
+        for sample in samples:
+            results = generator(dict(img=np.zeros((size, size, 3), np.uint8)))
+            sample.set_mask(torch.from_numpy(results['mask']))
+            if 'momentum_mask' in results:
+                sample.set_field(results['momentum_mask'], 'momentum_mask')  # as PackInputs
+    images = torch.randint(0, 256, (batch_size, 3, size, size), dtype=torch.uint8)
+    return dict(inputs=images, data_samples=samples)
 
 
 def build_model(method: str, backbone: str, size: int) -> torch.nn.Module:
@@ -126,15 +127,12 @@ def applies(method: str, backbone: str, size: int = 224) -> bool:
 
 def make_batch(method: str, backbone: str, batch_size: int, size: int) -> dict:
     """uint8 images and the data samples the method needs (labels or masks)."""
-    images = torch.randint(0, 256, (batch_size, 3, size, size), dtype=torch.uint8)
-    if method in METHOD_CONFIGS:
-        samples = masked_samples(method_config(method, backbone, size), size, batch_size)
-    else:
-        samples = [DataSample() for _ in range(batch_size)]
+    cfg = method_config(method, backbone, size) if method in METHOD_CONFIGS else Config()
+    batch = masked_batch(cfg, size, batch_size)
     if method == 'plain':
-        for i, sample in enumerate(samples):
+        for i, sample in enumerate(batch['data_samples']):
             sample.set_gt_label(i % 1000)
-    return dict(inputs=images, data_samples=samples)
+    return batch
 
 
 def _synchronize(device: str) -> None:

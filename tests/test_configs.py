@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 
-from mim_agnostic.benchmark import masked_samples
+from mim_agnostic.benchmark import masked_batch
 from mim_agnostic.registry import MODELS, TRANSFORMS
 from mim_agnostic.utils.config_check import check_mim_model_against_data
 from mim_agnostic.utils.runtime import adapt_to_cpu
@@ -40,12 +40,6 @@ def test_all_flagship_configs_exist():
             'a2mim_poolformer-s12.py'} <= names
 
 
-def reduced_batch(cfg: Config, batch_size: int = 2) -> dict:
-    """uint8 images + masks drawn by the config's own mask generator at SIZE px."""
-    images = torch.randint(0, 256, (batch_size, 3, SIZE, SIZE), dtype=torch.uint8)
-    return dict(inputs=images, data_samples=masked_samples(cfg, SIZE, batch_size))
-
-
 @pytest.mark.parametrize('config', CONFIGS)
 def test_config_builds_and_trains_one_step(config):
     cfg = adapt_to_cpu(Config.fromfile(osp.join(REPO_ROOT, config)))
@@ -65,7 +59,7 @@ def test_config_builds_and_trains_one_step(config):
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     token = model.backbone.mask_mixer.mask_token
     before = token.detach().clone()
-    losses = model.train_step(reduced_batch(cfg), optim_wrapper)
+    losses = model.train_step(masked_batch(cfg, SIZE, 2), optim_wrapper)
     assert 'loss_rec' in losses and torch.isfinite(losses['loss']).all()
     expects_fft = cfg.model.head.get('fft_weight', 0) > 0
     assert ('loss_fft' in losses) == expects_fft

@@ -10,7 +10,8 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from mim_agnostic.models.backbones import MIMResNet, MIMViT
-from mim_agnostic.utils.backbone_export import export_backbone, load_weights
+from mim_agnostic.utils.backbone_export import export_backbone
+from mim_agnostic.utils.safe_load import load_weights
 from mim_agnostic.utils.runtime import replace_sync_bn
 from conftest import REPO_ROOT
 

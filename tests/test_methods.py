@@ -13,7 +13,7 @@ from mmengine.logging import MessageHub
 from mmengine.optim import build_optim_wrapper
 from mmpretrain.structures import DataSample
 
-from mim_agnostic.benchmark import masked_samples
+from mim_agnostic.benchmark import masked_batch
 from mim_agnostic.datasets.transforms import CheckerboardMaskGenerator
 from mim_agnostic.registry import MODELS, TRANSFORMS
 from mim_agnostic.utils.config_check import check_mim_model_against_data, find_transforms
@@ -29,12 +29,6 @@ METHOD_CONFIGS = sorted(
 
 def load(config: str) -> Config:
     return adapt_to_cpu(Config.fromfile(osp.join(REPO_ROOT, config)))
-
-
-def masked_batch(cfg: Config, size: int, batch_size: int = 2) -> dict:
-    """uint8 images + every key the config's mask transform writes, at ``size`` px."""
-    images = torch.randint(0, 256, (batch_size, 3, size, size), dtype=torch.uint8)
-    return dict(inputs=images, data_samples=masked_samples(cfg, size, batch_size))
 
 
 def reduce_model(cfg: Config) -> int:
@@ -71,7 +65,7 @@ def test_method_config_builds_and_trains_one_step(config):
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     before = {n: p.detach().clone() for n, p in model.backbone.named_parameters()}
     np.random.seed(0)  # random-phase checkerboards: phase 1 for one image, 0 for the other
-    losses = model.train_step(masked_batch(cfg, size), optim_wrapper)
+    losses = model.train_step(masked_batch(cfg, size, 2), optim_wrapper)
     assert torch.isfinite(losses['loss']).all()
     if osp.basename(config).startswith('symmim'):
         assert {'loss_rec', 'loss_con'} <= set(losses)
@@ -115,7 +109,7 @@ def test_simmim_swin_equals_mmpretrain_simmim():
                            if k != 'mask_fill'} | dict(type='SelfSupDataPreprocessor')))
     theirs.backbone.load_state_dict(ours.backbone.state_dict())
     theirs.neck.decoder[0].load_state_dict(ours.neck.predictor.state_dict())
-    data = masked_batch(cfg, 64)
+    data = masked_batch(cfg, 64, 2)
     ours.eval(), theirs.eval()
     with torch.no_grad():
         loss_ours = ours(**ours.data_preprocessor(data, True), mode='loss')['loss_rec']

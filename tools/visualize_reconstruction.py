@@ -21,7 +21,7 @@ import mim_agnostic  # noqa: F401
 from mim_agnostic.registry import MODELS
 from mim_agnostic.utils.config_check import find_transforms
 from mim_agnostic.utils.runtime import adapt_to_cpu
-from mim_agnostic.utils.safe_load import check_weights_fit, load_checkpoint_file
+from mim_agnostic.utils.safe_load import check_weights_fit, load_weights
 from mim_agnostic.visualization import render_reconstructions
 
 
@@ -61,8 +61,7 @@ def main(argv=None) -> int:
     np.random.seed(args.seed)
     batch = default_collate([pipeline(dict(img_path=path)) for path in args.images])
     model = MODELS.build(cfg.model)
-    checkpoint = load_checkpoint_file(args.checkpoint)  # weights only
-    state_dict = checkpoint.get('state_dict', checkpoint)
+    state_dict = load_weights(args.checkpoint)  # weights only
     check_weights_fit(model, state_dict, args.checkpoint)  # not a checkpoint of this config
     model.load_state_dict(state_dict, strict=False)
     model.to(args.device)

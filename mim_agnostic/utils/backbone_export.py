@@ -15,25 +15,12 @@ from typing import Dict, List, Tuple
 import torch
 from torch import nn
 
-from .safe_load import load_checkpoint_file
+from .safe_load import load_weights
 
 FORMATS = ('mmpretrain', 'mmdet', 'mmseg', 'timm', 'torchvision')
 DROPPED_PREFIXES = ('mask_mixer.', )  # pretraining-only parameters
 RESNET_DEPTHS = {(2, 2, 2, 2): 18, (3, 4, 6, 3): 50, (3, 4, 23, 3): 101, (3, 8, 36, 3): 152,
                  (3, 24, 36, 3): 200}
-
-
-def load_weights(path: str) -> Dict[str, torch.Tensor]:
-    """The flat ``state_dict`` of a checkpoint, read with ``weights_only=True``."""
-    checkpoint = load_checkpoint_file(path)
-    if isinstance(checkpoint, dict):
-        for key in ('state_dict', 'model'):
-            if isinstance(checkpoint.get(key), dict):
-                return checkpoint[key]
-        if checkpoint and all(isinstance(v, torch.Tensor) for v in checkpoint.values()):
-            return checkpoint
-    raise ValueError(f'{path} is not a checkpoint: expected a dict with a "state_dict" (or '
-                     f'"model") of tensors, got {type(checkpoint).__name__}')
 
 
 def backbone_weights(state_dict: Dict[str, torch.Tensor], source: str) -> Dict[str, torch.Tensor]:

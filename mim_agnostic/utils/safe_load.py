@@ -36,6 +36,19 @@ def load_checkpoint_file(path: str, map_location='cpu') -> object:
                          f'{str(error).splitlines()[0]}') from None
 
 
+def load_weights(path: str) -> Dict[str, torch.Tensor]:
+    """The flat ``state_dict`` of a checkpoint, read with ``weights_only=True``."""
+    checkpoint = load_checkpoint_file(path)
+    if isinstance(checkpoint, dict):
+        for key in ('state_dict', 'model'):
+            if isinstance(checkpoint.get(key), dict):
+                return checkpoint[key]
+        if checkpoint and all(isinstance(v, torch.Tensor) for v in checkpoint.values()):
+            return checkpoint
+    raise ValueError(f'{path} is not a checkpoint: expected a dict with a "state_dict" (or '
+                     f'"model") of tensors, got {type(checkpoint).__name__}')
+
+
 def check_weights_fit(module: nn.Module, state_dict: Dict[str, torch.Tensor], source: str,
                       min_fraction: float = 0.5) -> None:
     """Raise if fewer than ``min_fraction`` of ``module``'s learned tensors find a

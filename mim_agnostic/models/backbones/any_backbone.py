@@ -13,6 +13,7 @@ from mmengine.model import BaseModule
 from torch import nn
 
 from mim_agnostic.registry import MODELS
+from ..utils import use_python_drop_probs
 from .mask_in_middle import MaskTokenMixer
 
 # where the stages of the mmpretrain backbones live, for ``mask_at=<int>``
@@ -100,7 +101,7 @@ class AnyMIMBackbone(BaseModule):
                  mask_gamma_init: float = 0.0, probe_size: int = 224,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
-        self.backbone = MODELS.build(backbone)
+        self.backbone = use_python_drop_probs(MODELS.build(backbone))  # as the MIM backbones
         self.mask_at, module = resolve_module(self.backbone, mask_at)
         layout, channels, self.mask_stride, self.num_extra_tokens = self._probe(module,
                                                                                 probe_size)
