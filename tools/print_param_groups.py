@@ -17,6 +17,7 @@ import sys
 
 import mim_agnostic  # noqa: F401
 from mmengine.config import DictAction
+from mmengine.logging import MMLogger
 
 from mim_agnostic.engine.optimizers import format_param_table, param_settings_of_config
 from mim_agnostic.utils.runtime import load_config
@@ -39,6 +40,9 @@ def main(argv=None) -> int:
     except FileNotFoundError as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
+    # the constructors log every parameter's options at INFO: the table says it once
+    if not MMLogger.check_instance_created('print_param_groups'):
+        MMLogger.get_instance('print_param_groups', log_level='WARNING')
     settings, base = param_settings_of_config(cfg)
     print(f'{args.config}: {cfg.optim_wrapper.optimizer.type}, constructor '
           f'{cfg.optim_wrapper.get("constructor", "DefaultOptimWrapperConstructor")}')

@@ -18,12 +18,13 @@ from mim_agnostic.utils.runtime import adapt_to_cpu
 
 @dataclass(frozen=True)
 class ParamSetting:
-    """One parameter: its name in the model, shape, and the lr / weight decay of its param
-    group (None: the optimizer does not hold it)."""
+    """One parameter: its name in the model, shape, the lr / weight decay of its param group
+    (None: the optimizer does not hold it) and whether it is trained (``requires_grad``)."""
     name: str
     shape: Tuple[int, ...]
     lr: Optional[float]
     weight_decay: Optional[float]
+    trained: bool = True
 
 
 def param_settings(model: nn.Module, optimizer: Optimizer) -> List[ParamSetting]:
@@ -36,7 +37,7 @@ def param_settings(model: nn.Module, optimizer: Optimizer) -> List[ParamSetting]
         settings.append(ParamSetting(
             name, tuple(param.shape),
             None if group is None else group['lr'],
-            None if group is None else group.get('weight_decay', 0.0)))
+            None if group is None else group.get('weight_decay', 0.0), param.requires_grad))
     return settings
 
 
@@ -74,9 +75,9 @@ def _value(value: Optional[float]) -> str:
 
 def format_param_table(settings: List[ParamSetting], base: Dict[str, float],
                        all_params: bool = False) -> str:
-    """The settings as text: parameters grouped by identical (lr, weight decay), each group
-    listing its name patterns with tensor ranks and counts; ``all_params``: one row per
-    parameter (name, shape, lr, weight decay) instead."""
+    """The settings as text: parameters grouped by identical (lr, weight decay), frozen ones
+    apart, each group listing its name patterns with tensor ranks and counts; ``all_params``:
+    one row per parameter (name, shape, lr, weight decay, frozen) instead."""
     base_lr, base_wd = base['lr'], base['weight_decay']
     numel = sum(math.prod(s.shape) for s in settings)
     lines = [f'base lr {base_lr:.4g}, base weight decay {base_wd:.4g}; {len(settings)} '
@@ -88,16 +89,18 @@ def format_param_table(settings: List[ParamSetting], base: Dict[str, float],
         for s in settings:
             lines.append(f'{s.name:<{width}}  {str(list(s.shape)):<20} {_value(s.lr):>10} '
                          f'{_multiple(s.lr, base_lr):>7} {_value(s.weight_decay):>10} '
-                         f'{_multiple(s.weight_decay, base_wd):>7}')
+                         f'{_multiple(s.weight_decay, base_wd):>7}'
+                         + ('' if s.trained else '  frozen'))
         return '\n'.join(lines)
     groups = defaultdict(list)
     for s in settings:
-        groups[(s.lr, s.weight_decay)].append(s)
-    order = sorted(groups, key=lambda k: (k[0] is None, -(k[0] or 0), -(k[1] or 0)))
-    for index, (lr, wd) in enumerate(order, 1):
-        members = groups[(lr, wd)]
+        groups[(s.trained, s.lr, s.weight_decay)].append(s)
+    order = sorted(groups, key=lambda k: (not k[0], k[1] is None, -(k[1] or 0), -(k[2] or 0)))
+    for index, (trained, lr, wd) in enumerate(order, 1):
+        members = groups[(trained, lr, wd)]
         lines.append('')
-        lines.append(f'[{index}] lr {_value(lr)} (x{_multiple(lr, base_lr)}), weight decay '
+        lines.append(f'[{index}] {"" if trained else "frozen (requires_grad=False), "}'
+                     f'lr {_value(lr)} (x{_multiple(lr, base_lr)}), weight decay '
                      f'{_value(wd)} (x{_multiple(wd, base_wd)}): {len(members)} tensors, '
                      f'{sum(math.prod(s.shape) for s in members):,} elements')
         patterns = defaultdict(int)
