@@ -6,7 +6,18 @@ _base_ = [
     '_base_/default_runtime.py',
 ]
 
+# The reference ConvNeXt configs' paramwise_options (convnext_{t,s,b}_l3_sz224_init_8xb256_cos_
+# ep300.py), in their order: 'gamma' (block layer scales and mask_gamma) gets no decay, token
+# and mask_gamma lr x 0.1. The norm regex matches no ConvNeXt name (its LayerNorms are 'norm',
+# 'norm3' and 'downsample_layers.*.{0,1}'), so the reference trains LayerNorm weights with
+# wd 0.05 (their biases get none through 'bias'): kept, as in the reference.
 optim_wrapper = dict(
     type='AmpOptimWrapper',
     loss_scale='dynamic',
-    paramwise_cfg=dict(custom_keys={'gamma': dict(decay_mult=0.0)}))  # block layer scales
+    paramwise_cfg=dict(rules=[
+        (r'(bn|ln|gn)(\d+)?.(weight|bias)', dict(weight_decay=0.)),
+        ('bias', dict(weight_decay=0.)),
+        ('gamma', dict(weight_decay=0.)),
+        ('mask_token', dict(weight_decay=0., lr_mult=0.1)),
+        ('mask_gamma', dict(weight_decay=0., lr_mult=0.1)),
+    ]))

@@ -26,5 +26,17 @@ model = dict(
         fft_weight=0.5,
         fft_unmask_weight=1e-3,
         fft_unmask_replace='mixed'))
-# PoolFormer blocks keep per-channel layer scales: no weight decay on them
-optim_wrapper = dict(paramwise_cfg=dict(custom_keys={'layer_scale': dict(decay_mult=0.0)}))
+# No reference config: mmengine's rules, not the ResNet regexes of the schedule base (which
+# would miss PoolFormer's GroupNorms 'norm1'/'norm2'): no decay on any norm, bias or per-channel
+# layer scale; token and gamma at lr x 0.1, no decay
+optim_wrapper = dict(
+    constructor='DefaultOptimWrapperConstructor',
+    paramwise_cfg=dict(
+        _delete_=True,
+        norm_decay_mult=0.0,
+        bias_decay_mult=0.0,
+        custom_keys={
+            'mask_token': dict(lr_mult=0.1, decay_mult=0.0),
+            'mask_gamma': dict(lr_mult=0.1, decay_mult=0.0),
+            'layer_scale': dict(decay_mult=0.0),
+        }))

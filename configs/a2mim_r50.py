@@ -6,3 +6,6 @@ _base_ = [
     '_base_/schedules/adamw_a2mim_cnn_300e.py',
     '_base_/default_runtime.py',
 ]
+# Optimizer: the reference ep300 config's per-parameter lr / wd, quirks included (shortcut BN
+# weights and mask_gamma keep wd 0.05, mask_gamma the full lr): see the schedule base and
+# `python tools/print_param_groups.py configs/a2mim_r50.py`.

@@ -16,3 +16,11 @@ train_dataloader = dict(dataset=dict(pipeline=[
          mask_ratio=0.6),
     dict(type='PackInputs'),
 ]))
+# the reference SimMIM-ResNet config's paramwise_options (openmixup configs/selfsup/simmim/
+# imagenet/r50_sz224_8xb256_fp16_ep300.py): the A²MIM ep300 rules with the token at the full
+# lr (no lr x 0.1), still without weight decay
+optim_wrapper = dict(paramwise_cfg=dict(rules=[
+    (r'(bn|ln|gn)(\d+)?.(weight|bias)', dict(weight_decay=0.)),
+    ('bias', dict(weight_decay=0.)),
+    ('mask_token', dict(weight_decay=0.)),
+]))

@@ -18,3 +18,16 @@ train_dataloader = dict(dataset=dict(pipeline=[
          model_patch_size=16, momentum_scale=2, random_phase=True),
     dict(type='PackInputs', algorithm_keys=('momentum_mask', )),
 ]))
+# SymMIM has no reference CNN config: its own rules (mmengine's), not the A²MIM ep300 regexes
+# of the schedule base: no decay on any norm (projector and predictor BNs included) or bias;
+# token and gamma at lr x 0.1, no decay
+optim_wrapper = dict(
+    constructor='DefaultOptimWrapperConstructor',
+    paramwise_cfg=dict(
+        _delete_=True,
+        norm_decay_mult=0.0,
+        bias_decay_mult=0.0,
+        custom_keys={
+            'mask_token': dict(lr_mult=0.1, decay_mult=0.0),
+            'mask_gamma': dict(lr_mult=0.1, decay_mult=0.0),
+        }))

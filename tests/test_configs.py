@@ -85,16 +85,6 @@ def param_groups_by_name(config):
     return {name: group_of[id(p)] for name, p in model.named_parameters()}
 
 
-def test_r50_recipe_lr_and_weight_decay_per_parameter():
-    groups = param_groups_by_name('configs/a2mim_r50.py')
-    for name in ('backbone.mask_mixer.mask_token', 'backbone.mask_mixer.mask_gamma'):
-        assert groups[name]['lr'] == pytest.approx(1.2e-4) and groups[name]['weight_decay'] == 0
-    for name in ('backbone.bn1.weight', 'backbone.layer4.2.bn3.bias', 'neck.predictor.bias'):
-        assert groups[name]['lr'] == pytest.approx(1.2e-3) and groups[name]['weight_decay'] == 0
-    for name in ('backbone.conv1.weight', 'neck.predictor.weight'):
-        assert groups[name]['weight_decay'] == pytest.approx(0.05)
-
-
 def test_vit_recipe_weight_decay_per_parameter():
     groups = param_groups_by_name('configs/a2mim_vit-small.py')
     for name in ('backbone.pos_embed', 'backbone.cls_token', 'backbone.mask_mixer.mask_token',

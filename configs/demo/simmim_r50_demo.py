@@ -13,3 +13,9 @@ train_dataloader = dict(dataset=dict(pipeline=[
          model_patch_size=4, mask_ratio=0.6),
     dict(type='PackInputs'),
 ]))
+# the token rule of simmim_r50_300e.py (the reference SimMIM-ResNet config): full lr, no decay
+optim_wrapper = dict(paramwise_cfg=dict(rules=[
+    (r'(bn|ln|gn)(\d+)?.(weight|bias)', dict(weight_decay=0.)),
+    ('bias', dict(weight_decay=0.)),
+    ('mask_token', dict(weight_decay=0.)),
+]))

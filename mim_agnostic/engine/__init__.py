@@ -1,5 +1,7 @@
 from .hooks import AtomicCheckpointHook, ReconstructionVisualizationHook
-from .optimizers import LayerDecayOptimWrapperConstructor, NonFiniteGuardOptimWrapper
+from .optimizers import (LayerDecayOptimWrapperConstructor, NonFiniteGuardOptimWrapper,
+                         RegexParamwiseOptimWrapperConstructor)
 
 __all__ = ['AtomicCheckpointHook', 'ReconstructionVisualizationHook',
-           'LayerDecayOptimWrapperConstructor', 'NonFiniteGuardOptimWrapper']
+           'LayerDecayOptimWrapperConstructor', 'NonFiniteGuardOptimWrapper',
+           'RegexParamwiseOptimWrapperConstructor']
