@@ -2,6 +2,7 @@
 list and its invalidation, every pretraining config switched by train_data_root /
 --data-root, odd images, decompression bombs refused from their header, and a real run."""
 import glob
+import logging
 import os
 import os.path as osp
 import shutil
@@ -14,6 +15,7 @@ import cv2
 import numpy as np
 import pytest
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 
 import mim_agnostic.datasets.image_folder as image_folder
 from mim_agnostic.datasets.image_folder import UnlabeledImageFolder, find_images
@@ -182,6 +184,19 @@ def test_an_imagenet_folder_works_with_its_labels_unused(demo_root, tmp_path):
     assert len(dataset) == 32
     assert [osp.relpath(dataset.get_data_info(i)['img_path'], train) for i in range(32)] == \
         expected
+    # the root of the tree: train/ and val/ both listed, with a warning saying so
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    try:
+        images = find_images(osp.join(demo_root, 'imagenet'), cache_dir=None)
+    finally:
+        logger.removeHandler(handler)
+    assert len(images) == 32 + 8  # 4 classes x (8 train + 2 val)
+    assert any('holds train/ and val/' in r.getMessage() and r.levelno == logging.WARNING
+               for r in records)
 
 
 @pytest.mark.parametrize('config', PRETRAINING_CONFIGS, ids=osp.basename)
@@ -317,8 +332,9 @@ def test_train_py_with_data_root_pretrains_on_a_flat_folder(flat_photos, tmp_pat
                'train_dataloader.batch_size=8', 'train_cfg.max_epochs=1',
                'default_hooks.logger.interval=1', 'custom_hooks=[]'])
     assert f'16 images under {flat_photos}' in log  # 11 + 4 odd ones + the huge one
-    assert f'{flat_photos}/huge.png: 1200 x 1000 = 1,200,000 pixels, over max_pixels=' \
-        '1,000,000' in log
+    skipped = [line for line in log.splitlines() if 'skipped unreadable image' in line]
+    assert skipped and all(f'{flat_photos}/huge.png: 1200 x 1000 = 1,200,000 pixels, over '
+                           'max_pixels=1,000,000' in line for line in skipped)  # only it
     records = scalars(work_dir)
     assert [r['step'] for r in records] == [1, 2]  # 16 images, batch 8
     assert all(np.isfinite(r['loss']) for r in records)
