@@ -2,6 +2,7 @@
 
     python tools/train.py configs/demo/a2mim_r50_demo.py
     python tools/train.py configs/a2mim_r50.py --work-dir work_dirs/r50 --resume
+    python tools/train.py configs/a2mim_r50.py --data-root /path/to/any/image/folder
     tools/dist_train.sh configs/a2mim_r50.py 8 --amp
 """
 import argparse
@@ -21,6 +22,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a model with mim_agnostic')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and checkpoints')
+    parser.add_argument('--data-root', help='pretrain on every image under this folder '
+                        '(recursive, no labels needed; sets the config key train_data_root)')
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
         help='resume from this checkpoint, or without a path from the latest checkpoint '
@@ -64,7 +67,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = merge_args(
-        load_config(args.config, args.cfg_options, args.work_dir, args.launcher), args)
+        load_config(args.config, args.cfg_options, args.work_dir, args.launcher,
+                    args.data_root), args)
     check_image_dataset(cfg)
     init_cpu_process_group(args.launcher)
     runner = Runner.from_cfg(cfg)

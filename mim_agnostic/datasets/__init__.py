@@ -1,3 +1,4 @@
+from .image_folder import UnlabeledImageFolder
 from .transforms import BlockMaskGenerator
 
-__all__ = ['BlockMaskGenerator']
+__all__ = ['BlockMaskGenerator', 'UnlabeledImageFolder']

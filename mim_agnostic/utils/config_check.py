@@ -1,12 +1,17 @@
 """Consistency checks between a built MIM model and its data pipeline, run before training
 so a mismatch fails at start-up with the config keys to fix, not deep in a forward pass."""
+import inspect
 import os
 import os.path as osp
-from typing import Iterator, Optional, Tuple
+from typing import Iterator, Optional, Set, Tuple
 
 from mmengine.config import Config
 from mmengine.model import is_model_wrapper
 from torch import nn
+
+from mim_agnostic.datasets.image_folder import (DEFAULT_CACHE_DIR, IMAGE_EXTENSIONS,
+                                                UnlabeledImageFolder, find_images)
+from mim_agnostic.registry import DATASETS
 
 
 def find_transforms(node, key: str) -> Iterator[Tuple[str, dict]]:
@@ -48,21 +53,77 @@ def check_mim_model_against_data(model: nn.Module, cfg: Config,
                              f'model.neck.encoder_stride={encoder_stride}')
 
 
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp')
 IMAGE_DATASETS = ('ImageNet', 'CustomDataset')
 
 
-def check_image_dataset(cfg: Config, loader_key: str = 'train_dataloader') -> None:
-    """Before the Runner starts: the image folder of an ImageNet-style dataset exists and
-    holds at least one image, else an error naming the config key and the folder."""
+def accepted_arguments(cls: type) -> Optional[Set[str]]:
+    """Keyword arguments ``cls(...)`` accepts, following ``**kwargs`` up the base classes;
+    None if some level accepts any keyword."""
+    names = set()
+    for klass in cls.__mro__:
+        if '__init__' not in vars(klass):
+            continue
+        parameters = inspect.signature(klass.__init__).parameters.values()
+        names |= {p.name for p in parameters
+                  if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+        if not any(p.kind == p.VAR_KEYWORD for p in parameters):
+            return names - {'self'}
+    return None
+
+
+def check_dataset_arguments(cfg: Config, loader_key: str = 'train_dataloader') -> None:
+    """A dataset cfg holding a key its class does not take (typically left over when
+    ``--cfg-options`` changes the ``type`` of an inherited dataset: ImageNet's ``split``)
+    is an error naming the key, and for pretraining configs the way to use a folder."""
     dataset = (cfg.get(loader_key) or {}).get('dataset') or {}
-    if dataset.get('type') not in IMAGE_DATASETS:
+    if not isinstance(dataset.get('type'), str):
+        return
+    scope = dataset.get('_scope_') or cfg.get('default_scope')
+    cls = DATASETS.get(dataset['type'] if scope in (None, DATASETS.scope)
+                       else f'{scope}.{dataset["type"]}')
+    accepted = accepted_arguments(cls) if cls is not None else None
+    if accepted is None:
+        return
+    # type and mmengine's own keys (_scope_) go to the builder, not the class
+    unknown = [key for key in dataset if not (key == 'type' or key.startswith('_')
+                                              or key in accepted)]
+    if not unknown:
+        return
+    message = (f'{loader_key}.dataset: {dataset["type"]} takes no '
+               + ', '.join(f'{key}={dataset[key]!r}' for key in unknown)
+               + ' (left over from the dataset the config inherits? --cfg-options merges '
+               'keys into it)')
+    if 'train_data_root' in cfg:
+        message += ('. To pretrain on a folder of images: tools/train.py CONFIG --data-root '
+                    'PATH, or train_data_root = PATH in the config')
+    raise TypeError(message)
+
+
+def check_image_dataset(cfg: Config, loader_key: str = 'train_dataloader') -> None:
+    """Before the Runner starts: the dataset takes every key its cfg holds, and the image
+    folder of an ImageNet-style dataset or of an :class:`UnlabeledImageFolder` exists and
+    holds at least one image (the latter's image list is built and cached here), else an
+    error naming the config key and the folder (or list file)."""
+    check_dataset_arguments(cfg, loader_key)
+    dataset = (cfg.get(loader_key) or {}).get('dataset') or {}
+    if dataset.get('type') not in IMAGE_DATASETS + (UnlabeledImageFolder.__name__, ):
         return
     root = dataset.get('data_root', '')
-    where = f'{loader_key}.dataset.data_root={root!r}'
+    from_data_root = loader_key == 'train_dataloader' and cfg.get('train_data_root')
+    key = 'train_data_root (--data-root)' if from_data_root else f'{loader_key}.dataset.data_root'
+    where = f'{key}={root!r}'
     if not osp.isdir(root):
-        raise FileNotFoundError(f'{where}: no such folder (generate the demo data with '
-                                'python tools/make_demo_data.py data/demo)')
+        raise FileNotFoundError(f'{where}: no such folder' + (
+            ' (generate the demo data with python tools/make_demo_data.py data/demo)'
+            if dataset['type'] in IMAGE_DATASETS else ''))
+    if dataset['type'] == UnlabeledImageFolder.__name__:
+        try:
+            find_images(root, dataset.get('ann_file', ''),
+                        dataset.get('extensions', IMAGE_EXTENSIONS),
+                        dataset.get('cache_dir', DEFAULT_CACHE_DIR))
+        except (OSError, ValueError) as error:
+            raise type(error)(f'{key}: {error}') from None
+        return
     for _, _, files in os.walk(root, followlinks=True):
         if any(name.lower().endswith(IMAGE_EXTENSIONS) for name in files):
             return

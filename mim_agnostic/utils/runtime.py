@@ -13,6 +13,8 @@ from mmengine.logging import print_log
 from mmengine.model.utils import _BatchNormXd
 from mmengine.registry import MODELS as ROOT_MODELS
 
+from mim_agnostic.datasets.image_folder import use_image_folder
+
 # SyncBN without a GPU process group becomes mmengine's BatchNorm without an input-rank check
 # (what revert_sync_batchnorm uses): BN2d for maps, and still valid on the (B, C) inputs of
 # projector MLPs. Registered at the root so mmdet/mmseg scopes find it too.
@@ -37,15 +39,26 @@ def parse_run_arguments(parser: argparse.ArgumentParser, argv=None) -> argparse.
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None, work_dir: Optional[str] = None,
-                launcher: str = 'none') -> Config:
-    """A config as the tools use it: ``--cfg-options`` merged, ``launcher`` set, and the work
-    dir ``--work-dir``, else the config's own, else ``work_dirs/<config name>``."""
+                launcher: str = 'none', data_root: Optional[str] = None) -> Config:
+    """A config as the tools use it: ``--cfg-options`` merged, ``launcher`` set, the work
+    dir ``--work-dir``, else the config's own, else ``work_dirs/<config name>``, and the
+    training images those of the folder ``train_data_root`` (``--data-root``) if set."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'config not found: {path}')
     cfg = Config.fromfile(path)
     cfg.launcher = launcher
+    if data_root is not None:
+        if 'train_data_root' not in cfg:
+            raise ValueError(f'--data-root: {path} is not a pretraining config (it has no '
+                           'train_data_root key; the pretraining configs inherit it from '
+                           'configs/_base_/datasets/imagenet_a2mim_224.py)')
+        cfg.train_data_root = data_root
+    # switch to the folder before --cfg-options, so they can tune its dataset, and after,
+    # for a train_data_root set among them
+    use_image_folder(cfg)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+        use_image_folder(cfg)
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:

@@ -4,6 +4,11 @@
 # fill of masked blocks run on the device, in the model's data preprocessor.
 dataset_type = 'ImageNet'
 data_root = 'data/imagenet'
+# Pretrain on any folder of images instead (recursive, any layout, no labels): set
+# train_data_root = '/path/to/images' here or in a config inheriting this one, or pass
+# tools/train.py --data-root /path/to/images. train_dataloader.dataset then becomes an
+# UnlabeledImageFolder over that folder with the pipeline below.
+train_data_root = None
 
 train_pipeline = [
     # a missing/corrupt/truncated image stops the run naming the file; skip_unreadable=True
