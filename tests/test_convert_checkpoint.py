@@ -5,6 +5,7 @@ from the reference code (file and commit cited at each builder), filled with ran
 timm / torchvision / mmpretrain ones come from their real models. Every test checks that
 each tensor lands where the reference says, and that the converted model computes what the
 source model did (same loss on a fixed batch)."""
+import importlib.util
 import os.path as osp
 import re
 
@@ -16,7 +17,7 @@ from mim_agnostic.utils.backbone_export import export_backbone
 from mim_agnostic.utils.checkpoint_import import build_target, import_checkpoint
 from mim_agnostic.utils.safe_load import UnsafeCheckpointError
 
-from .conftest import REPO_ROOT, run
+from conftest import REPO_ROOT
 
 CONFIGS = osp.join(REPO_ROOT, 'configs')
 BN = dict(type='BN', requires_grad=True)
@@ -25,12 +26,13 @@ SIMMIM = 'microsoft/SimMIM@d3e29bcac950b83edc34ca33fe4404f38309052c'
 
 # tiny but real architectures (cfg-options of the flagship configs)
 VIT = dict(embed_dims=64, num_layers=2, num_heads=2, feedforward_channels=128)
-VIT_OPTIONS = {'model.backbone.arch': VIT, 'model.backbone.img_size': 32,
+VIT_OPTIONS = {'model.backbone.arch': dict(VIT, _delete_=True), 'model.backbone.img_size': 32,
                'model.neck.in_channels': 64}
 CONVNEXT = dict(depths=[1, 1, 2, 1], channels=[8, 16, 32, 64])
-CONVNEXT_OPTIONS = {'model.backbone.arch': CONVNEXT, 'model.neck.in_channels': 64}
+CONVNEXT_OPTIONS = {'model.backbone.arch': dict(CONVNEXT, _delete_=True),
+                    'model.neck.in_channels': 64}
 SWIN = dict(embed_dims=16, depths=[2, 2, 2, 2], num_heads=[1, 2, 2, 4])
-SWIN_OPTIONS = {'model.backbone.arch': SWIN, 'model.backbone.img_size': 64,
+SWIN_OPTIONS = {'model.backbone.arch': dict(SWIN, _delete_=True), 'model.backbone.img_size': 64,
                 'model.backbone.stage_cfgs.block_cfgs.window_size': 2,
                 'model.neck.in_channels': 128}
 
@@ -259,11 +261,9 @@ def _batch(size: int, stride: int, batch_size: int = 2) -> dict:
     return dict(inputs=images, data_samples=samples)
 
 
-def _loss(config: str, options: dict, state_dict: dict, size: int, stride: int) -> float:
-    """Total loss of the config's model with ``state_dict`` loaded strictly (derived buffers
-    aside), on the fixed batch."""
-    torch.manual_seed(0)
-    model = build_target(config, options)
+def _loss(model, state_dict: dict, size: int, stride: int) -> float:
+    """Total loss of ``model`` with ``state_dict`` loaded strictly (derived buffers aside),
+    on the fixed batch."""
     result = model.load_state_dict(state_dict, strict=False)
     derived = re.compile(r'\.(relative_position_index|attn_mask)$')
     assert not result.unexpected_keys and all(derived.search(k) for k in result.missing_keys), \
@@ -306,7 +306,8 @@ def test_openmixup_a2mim_r50(tmp_path):
     config = osp.join(CONFIGS, 'a2mim_r50.py')
     options = {'model.backbone.norm_cfg': BN}
     direct = {renames.get(k, k): v for k, v in source.items()}
-    assert _loss(config, options, converted, 64, 16) == _loss(config, options, direct, 64, 16)
+    model = build_target(config, options)
+    assert _loss(model, converted, 64, 16) == _loss(model, direct, 64, 16)
 
 
 def test_openmixup_a2mim_vit(tmp_path):
@@ -326,8 +327,8 @@ def test_openmixup_a2mim_vit(tmp_path):
     for key in index:
         assert torch.equal(target[key], source[key]), key
     direct = {renames.get(k, k): v for k, v in source.items() if k not in index}
-    assert _loss(config, VIT_OPTIONS, converted, 32, 16) == \
-        _loss(config, VIT_OPTIONS, direct, 32, 16)
+    model = build_target(config, VIT_OPTIONS)
+    assert _loss(model, converted, 32, 16) == _loss(model, direct, 32, 16)
 
 
 def test_openmixup_a2mim_convnext(tmp_path):
@@ -344,8 +345,8 @@ def test_openmixup_a2mim_convnext(tmp_path):
     _assert_lands(source, converted, {k: renames.get(k, k) for k in source})
     assert len(converted) == len(source)
     direct = {renames.get(k, k): v for k, v in source.items()}
-    assert _loss(config, CONVNEXT_OPTIONS, converted, 64, 32) == \
-        _loss(config, CONVNEXT_OPTIONS, direct, 64, 32)
+    model = build_target(config, CONVNEXT_OPTIONS)
+    assert _loss(model, converted, 64, 32) == _loss(model, direct, 64, 32)
 
 
 def test_simmim_vit_official(tmp_path):
@@ -386,8 +387,8 @@ def test_simmim_vit_official(tmp_path):
     assert torch.equal(build_target(config, official).state_dict()[
         'backbone.rel_pos_bias.relative_position_index'],
         source['encoder.rel_pos_bias.relative_position_index'])
-    assert _loss(config, VIT_OPTIONS, converted, 32, 16) == \
-        pytest.approx(_loss(config, official, shared, 32, 16), rel=1e-6)
+    assert _loss(build_target(config, VIT_OPTIONS), converted, 32, 16) == \
+        pytest.approx(_loss(build_target(config, official), shared, 32, 16), rel=1e-6)
 
 
 def _official_patch_merging(x, resolution, reduction, norm_weight, norm_bias):
@@ -433,7 +434,7 @@ def test_simmim_swin_official(tmp_path):
         source['encoder.layers.0.downsample.norm.weight'],
         source['encoder.layers.0.downsample.norm.bias'])
     torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-5)
-    assert _loss(config, SWIN_OPTIONS, converted, 64, 4) > 0
+    assert _loss(model, converted, 64, 4) > 0
 
 
 def _timm_beit(**kwargs):
@@ -496,6 +497,36 @@ def test_timm_beit(tmp_path):
     assert not _converted(tmp_path / 'beit_avg_out.pth')['backbone.pos_embed'].any()
 
 
+def test_timm_plain_vit(tmp_path):
+    """timm VisionTransformer (vit_base_patch16_224's layout): q/v biases split from the full
+    qkv bias, layer scales ones, relative position tables zeros: the converted backbone
+    computes timm's patch features."""
+    from timm.models.vision_transformer import VisionTransformer
+    torch.manual_seed(0)
+    timm_model = VisionTransformer(img_size=32, patch_size=16, embed_dim=64, depth=2,
+                                   num_heads=2, mlp_ratio=2.0, num_classes=10)
+    for param in timm_model.parameters():  # timm zero-inits biases: make them count
+        param.data.normal_(0, 0.2)
+    source = timm_model.state_dict()
+    src = _save(tmp_path / 'vit_timm.pth', source)
+    out = tmp_path / 'vit_timm_out.pth'
+    config = osp.join(CONFIGS, 'a2mim_vit-base.py')
+    conversion = import_checkpoint(src, str(out), 'timm', config, VIT_OPTIONS)
+    converted = _converted(out)
+    assert torch.equal(converted['backbone.layers.1.attn.v_bias'],
+                       source['blocks.1.attn.qkv.bias'][128:])
+    assert set(conversion.dropped) == {'head.weight', 'head.bias'}
+    model = build_target(config, VIT_OPTIONS)
+    model.load_state_dict(converted, strict=False)
+    model.eval()
+    timm_model.eval()
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        ours = model.backbone(x)[0].flatten(2).transpose(1, 2)
+        theirs = timm_model.forward_features(x)[:, 1:]
+    torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-4)
+
+
 def test_mmpretrain_zoo_swin_and_mixmim(tmp_path):
     """mmpretrain's own SimMIM-Swin (SimMIMLinearDecoder 'neck.decoder.0' -> our
     'neck.predictor') and MixMIM (same model in our config: identity)."""
@@ -504,7 +535,7 @@ def test_mmpretrain_zoo_swin_and_mixmim(tmp_path):
 
     from mim_agnostic.utils.runtime import load_package_config
     swin_cfg = load_package_config(
-        'mmpretrain', 'selfsup/simmim/simmim_swin-base-w6_8xb256-amp-coslr-100e_in1k-192px.py')
+        'mmpretrain', 'simmim/simmim_swin-base-w6_8xb256-amp-coslr-100e_in1k-192px.py')
     swin_cfg.model.backbone.update(arch=SWIN, img_size=64,
                                    stage_cfgs=dict(block_cfgs=dict(window_size=2)))
     swin_cfg.model.neck.in_channels = 128
@@ -520,7 +551,7 @@ def test_mmpretrain_zoo_swin_and_mixmim(tmp_path):
         if not k.endswith('relative_position_index')})
 
     mixmim_cfg = load_package_config(
-        'mmpretrain', 'selfsup/mixmim/mixmim_mixmim-base_16xb128-coslr-300e_in1k.py')
+        'mmpretrain', 'mixmim/mixmim_mixmim-base_16xb128-coslr-300e_in1k.py')
     small = dict(embed_dims=32, depths=[1, 1, 2, 1], num_heads=[1, 2, 2, 4])
     mixmim_cfg.model.backbone.arch = small
     mixmim_cfg.model.neck.update(embed_dim=256, decoder_embed_dim=32, decoder_depth=1,
@@ -529,7 +560,7 @@ def test_mmpretrain_zoo_swin_and_mixmim(tmp_path):
     source = MMPRETRAIN_MODELS.build(mixmim_cfg.model).state_dict()
     src = _save(tmp_path / 'mmpretrain_mixmim.pth', source)
     out = tmp_path / 'mixmim_out.pth'
-    options = {'model.backbone.arch': small, 'model.neck.embed_dim': 256,
+    options = {'model.backbone.arch': dict(small, _delete_=True), 'model.neck.embed_dim': 256,
                'model.neck.decoder_embed_dim': 32, 'model.neck.decoder_depth': 1,
                'model.neck.decoder_num_heads': 2}
     import_checkpoint(src, str(out), 'mmpretrain',
@@ -590,13 +621,19 @@ def test_bad_inputs_name_the_file_and_write_nothing(tmp_path):
     assert not out.exists() and not osp.exists(f'{out}.tmp')
 
 
-def test_tool_command_line(tmp_path):
-    """The CLI: report on success, 'error: ...' and exit 1 on a wrong --from."""
+def test_tool_command_line(tmp_path, capsys):
+    """The CLI (run in-process): report on success, 'error: ...' and exit 1 on a wrong
+    --from, nothing written."""
+    spec = importlib.util.spec_from_file_location(
+        'convert_checkpoint', osp.join(REPO_ROOT, 'tools', 'convert_checkpoint.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
     src = _save(tmp_path / 'a2mim_r50.pth', openmixup_a2mim_resnet())
     out = tmp_path / 'r50.pth'
-    text = run(['python', 'tools/convert_checkpoint.py', src, str(out), '--from', 'openmixup'])
+    assert tool.main([src, str(out), '--from', 'openmixup']) == 0
+    text = capsys.readouterr().out
     assert 'backbone.mask_token -> backbone.mask_mixer.mask_token' in text, text
-    assert '0 missing, 0 unexpected, 0 mis-shaped' in text
-    text = run(['python', 'tools/convert_checkpoint.py', src, str(tmp_path / 'x.pth'), '--from',
-                'torchvision'], expect_failure=True)
-    assert 'error: --from torchvision but' in text and not (tmp_path / 'x.pth').exists()
+    assert '0 missing, 0 unexpected, 0 mis-shaped' in text and out.exists()
+    assert tool.main([src, str(tmp_path / 'x.pth'), '--from', 'torchvision']) == 1
+    assert 'error: --from torchvision but' in capsys.readouterr().err
+    assert not (tmp_path / 'x.pth').exists()

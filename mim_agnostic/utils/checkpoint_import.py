@@ -8,6 +8,7 @@ unexpected or mis-shaped key is an error and nothing is written, except the targ
 format documents as initialised fresh (the decoder and mask token of supervised backbones).
 Key tables and the reference file behind each rule: ``docs/checkpoints.md``.
 """
+import copy
 import os
 import os.path as osp
 import re
@@ -85,6 +86,8 @@ class SourceFormat:
         fresh: regexes of target keys the file cannot hold; they keep the target's init.
         fill_pos_embed: the source has no absolute position embedding: zeros if the target
             has one (adds nothing, so the network computes what the source did).
+        adapt: ``adapt(converted, target, filled)`` derives target tensors the renames
+            cannot (in place), noting each in ``filled``.
     """
     name: str
     sources: Tuple[str, ...]
@@ -95,6 +98,8 @@ class SourceFormat:
     dropped: Tuple[str, ...] = (DERIVED_BUFFERS, )
     fresh: Tuple[str, ...] = ()
     fill_pos_embed: bool = False
+    adapt: Optional[Callable[[Dict[str, torch.Tensor], Dict[str, torch.Tensor], List[str]],
+                             None]] = None
 
 
 def _has(*keys: str) -> Callable[[Sequence[str]], bool]:
@@ -133,6 +138,27 @@ def _backbone_only(names: Sequence[str]) -> bool:
     """Top-level mmcv-style backbone keys (an extracted backbone), no wrapper prefix."""
     return any(k in names for k in _MMCV_BACKBONE) and not any(
         k.startswith(('backbone.', 'encoder.')) for k in names)
+
+
+def _plain_vit_to_beit(converted: Dict[str, torch.Tensor], target: Dict[str, torch.Tensor],
+                       filled: List[str]) -> None:
+    """timm ``VisionTransformer`` -> BEiT layout, computing the same function: the full
+    ``qkv.bias`` splits into ``q_bias`` / ``v_bias`` (a key bias adds ``q . b_k`` to every
+    logit of a query row, which softmax cancels), absent layer scales are ones and absent
+    relative position tables zeros."""
+    for key in [k for k in converted if k.endswith('.attn.qkv.bias')]:
+        q_bias, _, v_bias = converted.pop(key).chunk(3)
+        layer = key[:-len('qkv.bias')]
+        converted[f'{layer}q_bias'], converted[f'{layer}v_bias'] = q_bias, v_bias
+        filled.append(f'{layer}{{q_bias,v_bias}} (split from qkv.bias, key bias dropped)')
+    for key, value in target.items():
+        if key not in converted and re.fullmatch(r'backbone\.layers\.\d+\.gamma_[12]', key):
+            converted[key] = torch.ones_like(value)
+            filled.append(f'{key} (ones: no layer scale in the source)')
+        elif key not in converted and re.fullmatch(
+                r'backbone\.layers\.\d+\.attn\.relative_position_bias_table', key):
+            converted[key] = torch.zeros_like(value)
+            filled.append(f'{key} (zeros: no relative position bias in the source)')
 
 
 FORMATS: Tuple[SourceFormat, ...] = (
@@ -209,6 +235,15 @@ FORMATS: Tuple[SourceFormat, ...] = (
         _beit_rules(''), dropped=(DERIVED_BUFFERS, r'^head\.', r'^fc_norm\.'),
         fresh=SUPERVISED_FRESH + (r'^backbone\.ln1\.', ), fill_pos_embed=True),
     SourceFormat(
+        'timm-vit', ('timm', ), 'a timm VisionTransformer {arch} state dict',
+        'timm timm/models/vision_transformer.py',
+        lambda names: 'patch_embed.proj.weight' in names and 'blocks.0.attn.qkv.bias' in names,
+        ((r'^blocks\.(\d+)\.ls([12])\.gamma$', r'backbone.layers.\1.gamma_\2', None),
+         ) + _beit_rules(''),
+        dropped=(DERIVED_BUFFERS, r'^head\.', r'^fc_norm\.'),
+        fresh=SUPERVISED_FRESH + (r'^backbone\.ln1\.', ), fill_pos_embed=True,
+        adapt=_plain_vit_to_beit),
+    SourceFormat(
         'mmpretrain-backbone', ('mmpretrain', ), 'an mmcv-style {arch} backbone (as '
         'tools/extract_backbone.py writes)', 'mmpretrain mmpretrain/models/backbones/',
         _backbone_only, ((r'^', 'backbone.', None), ), fresh=SUPERVISED_FRESH),
@@ -227,6 +262,12 @@ def _architecture(weights: Dict[str, torch.Tensor]) -> Optional[dict]:
     if 'rel_pos_bias.relative_position_bias_table' in weights:  # shared table: as layer 0's
         weights = {'layers.0.attn.relative_position_bias_table':
                    weights['rel_pos_bias.relative_position_bias_table'], **weights}
+    if 'layers.0.attn.qkv.weight' in weights and 'pos_embed' in weights and \
+            'layers.0.attn.relative_position_bias_table' not in weights:  # plain ViT
+        embed_dims, _, patch, _ = weights['patch_embed.projection.weight'].shape
+        return dict(family='vit', embed_dims=embed_dims, num_heads='?', patch_size=patch,
+                    num_layers=len({k.split('.')[1] for k in weights if k.startswith('layers.')}),
+                    img_size=patch * round((weights['pos_embed'].shape[1] - 1)**0.5))
     try:
         return detect_architecture(weights)
     except (ValueError, KeyError):
@@ -313,13 +354,19 @@ def convert_state_dict(state_dict: Dict[str, torch.Tensor], fmt: SourceFormat,
                           f'{tuple(value.shape)})')
         converted[new_key] = value
         mapping.append((key, new_key))
+    if fmt.adapt is not None:
+        fmt.adapt(converted, target, filled)
+        mapping = [(s, t) for s, t in mapping if t in converted]  # the rest are in 'filled'
     shared = 'backbone.rel_pos_bias.relative_position_bias_table'
-    if shared in converted and shared not in target:  # per-layer tables (BEiT fine-tuning)
+    layers = [k for k in target
+              if re.fullmatch(r'backbone\.layers\.\d+\.attn\.relative_position_bias_table', k)]
+    if shared in converted and shared not in target and layers:  # as BEiT fine-tuning does
         table = converted.pop(shared)
-        layers = sorted(k for k in target if re.fullmatch(
-            r'backbone\.layers\.\d+\.attn\.relative_position_bias_table', k))
+        source_key = next(s for s, t in mapping if t == shared)
+        mapping.remove((source_key, shared))
         for key in layers:
             converted[key] = table.clone()
+            mapping.append((source_key, key))
         filled.append(f'{shared} copied to each of the {len(layers)} layers\' tables')
     if fmt.fill_pos_embed and 'backbone.pos_embed' in target and \
             'backbone.pos_embed' not in converted:
@@ -400,7 +447,7 @@ def build_target(config: str, cfg_options: Optional[dict] = None) -> torch.nn.Mo
         raise FileNotFoundError(f'config not found: {config}')
     cfg = Config.fromfile(config)
     if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+        cfg.merge_from_dict(copy.deepcopy(cfg_options))  # mmengine pops '_delete_' in place
     init_default_scope(cfg.get('default_scope', 'mim_agnostic'))
     return MODELS.build(cfg.model)
 
