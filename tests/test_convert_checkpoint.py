@@ -601,6 +601,15 @@ def test_bad_inputs_name_the_file_and_write_nothing(tmp_path):
     with pytest.raises(ValueError, match=r'ResNet-50 .*does not fit the model of .*a2mim_r101.py'
                        r' \(ResNet-101\): \d+ missing'):
         import_checkpoint(src, str(out), 'openmixup', osp.join(CONFIGS, 'a2mim_r101.py'))
+    no_gamma = openmixup_a2mim_resnet()  # the ep100 recipe without mask_init
+    del no_gamma['backbone.mask_gamma']
+    no_gamma = _save(tmp_path / 'a2mim_r50_ep100.pth', no_gamma)
+    with pytest.raises(ValueError, match=r"missing \['backbone.mask_mixer.mask_gamma'\].*add "
+                       r'--cfg-options model.backbone.mask_gamma_init=0'):
+        import_checkpoint(no_gamma, str(out), 'openmixup')
+    assert not out.exists()
+    import_checkpoint(no_gamma, str(tmp_path / 'ep100.pth'), 'openmixup',
+                      cfg_options={'model.backbone.mask_gamma_init': 0.0})
     unknown = _save(tmp_path / 'unknown.pth', {'encoder.foo.weight': torch.zeros(2)})
     with pytest.raises(ValueError, match='unknown checkpoint format'):
         import_checkpoint(unknown, str(out), 'openmixup')

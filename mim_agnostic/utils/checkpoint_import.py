@@ -492,10 +492,13 @@ def import_checkpoint(src: str, out: str, source: str, config: Optional[str] = N
 
 def format_report(conversion: Conversion, out: str) -> str:
     """What the conversion did, for the terminal."""
-    renamed = [f'  {s} -> {t}' for s, t in conversion.mapping if s != t]
+    prefixed = [s for s, t in conversion.mapping if t == f'backbone.{s}']
+    renamed = [f'  {s} -> {t}' for s, t in conversion.mapping
+               if s != t and t != f'backbone.{s}']
     lines = [f'{len(conversion.state_dict)} tensors -> {out} '
-             f'({len(conversion.mapping)} copied, {len(renamed)} of them renamed; 0 missing, '
-             '0 unexpected, 0 mis-shaped)']
+             f'({len(conversion.mapping)} copied: {len(renamed)} renamed, {len(prefixed)} '
+             f'prefixed with "backbone.", the rest unchanged; 0 missing, 0 unexpected, '
+             '0 mis-shaped)']
     if renamed:
         shown = renamed if len(renamed) <= 12 else renamed[:10] + [
             f'  ... {len(renamed) - 10} more (meta["mapping"] lists all)']
