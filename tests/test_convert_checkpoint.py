@@ -461,6 +461,11 @@ def test_torchvision_and_timm_resnet50(tmp_path):
         assert sorted(conversion.fresh) == ['backbone.mask_mixer.mask_gamma',
                                             'backbone.mask_mixer.mask_token',
                                             'neck.predictor.bias', 'neck.predictor.weight']
+    from safetensors.torch import save_file  # timm's hub weights: model.safetensors
+    save_file(source, str(tmp_path / 'model.safetensors'))
+    import_checkpoint(str(tmp_path / 'model.safetensors'), str(tmp_path / 'st.pth'), 'timm')
+    assert torch.equal(_converted(tmp_path / 'st.pth')['backbone.layer4.2.conv3.weight'],
+                       source['layer4.2.conv3.weight'])
     torch.save(source, tmp_path / 'plain.pth')  # a bare state dict (torchvision's hub files)
     import_checkpoint(str(tmp_path / 'plain.pth'), str(tmp_path / 'plain_out.pth'), 'torchvision',
                       osp.join(CONFIGS, 'demo', 'a2mim_r50_demo.py'))
