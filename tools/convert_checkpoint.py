@@ -1,7 +1,8 @@
 """Convert another codebase's checkpoint into a toolkit checkpoint.
 
     python tools/convert_checkpoint.py a2mim_r50_ep300.pth r50_a2mim.pth --from openmixup
-    python tools/convert_checkpoint.py simmim_pretrain__vit_base__img224__800ep.pth vit.pth --from simmim
+    python tools/convert_checkpoint.py simmim_pretrain__vit_base__img224__800ep.pth vit.pth \
+        --from simmim
     python tools/convert_checkpoint.py resnet50-0676ba61.pth r50_tv.pth --from torchvision \
         --config configs/demo/a2mim_r50_demo.py
 

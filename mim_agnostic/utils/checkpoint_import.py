@@ -439,15 +439,11 @@ def default_config(fmt: SourceFormat, arch: Optional[dict]) -> str:
 
 def build_target(config: str, cfg_options: Optional[dict] = None) -> torch.nn.Module:
     """The model of a toolkit config (CPU, not initialised: only names and shapes count)."""
-    from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
     from mim_agnostic.registry import MODELS
-    if not osp.isfile(config):
-        raise FileNotFoundError(f'config not found: {config}')
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(copy.deepcopy(cfg_options))  # mmengine pops '_delete_' in place
+    from .runtime import load_config
+    cfg = load_config(config, copy.deepcopy(cfg_options))  # mmengine pops '_delete_' in place
     init_default_scope(cfg.get('default_scope', 'mim_agnostic'))
     return MODELS.build(cfg.model)
 
@@ -468,17 +464,16 @@ def import_checkpoint(src: str, out: str, source: str, config: Optional[str] = N
         if hit is not None and not any(re.search(p, key) for p in fmt.dropped):
             renamed[hit[0]] = value
     arch = _backbone_arch(renamed)
-    what = f'{src} ({fmt.what.format(arch=describe_architecture(arch))})'
+    looks_like = fmt.what.format(arch=describe_architecture(arch))
     if source not in fmt.sources:
         hint = (f'; use --from {" or --from ".join(fmt.sources)}' if fmt.sources
                 else '; give it to load_from directly')
-        raise ValueError(f'--from {source} but {src} looks like '
-                         f'{fmt.what.format(arch=describe_architecture(arch))}{hint}')
+        raise ValueError(f'--from {source} but {src} looks like {looks_like}{hint}')
     config = config or default_config(fmt, arch)
     target = build_target(config, cfg_options).state_dict()
     target_what = f'the model of {config} ({describe_architecture(_backbone_arch(target))})'
     conversion = convert_state_dict(state_dict, fmt, target)
-    check_against(conversion, target, what, target_what)
+    check_against(conversion, target, f'{src} ({looks_like})', target_what)
     meta = dict(source=osp.abspath(src), source_format=fmt.name, source_from=source,
                 reference=fmt.reference, config=osp.abspath(config),
                 cfg_options=dict(cfg_options or {}), mapping=conversion.mapping,
