@@ -10,7 +10,7 @@ import importlib
 import os
 import os.path as osp
 import re
-from typing import Dict, List, Tuple
+from typing import Dict, List, Tuple, Union
 
 import torch
 from torch import nn
@@ -193,12 +193,14 @@ def reference_model(arch: dict, fmt: str) -> nn.Module:
     return backbones.ConvNeXt(arch=dict(depths=arch['depths'], channels=arch['channels']))
 
 
-def compare_keys(model: nn.Module,
-                 weights: Dict[str, torch.Tensor]) -> Tuple[List[str], List[str], List[str]]:
-    """(missing, unexpected, shape-mismatched) keys of ``weights`` against ``model``; buffers
-    that are derived, not learned (relative position indices), do not count as missing."""
-    expected = {k: v for k, v in model.state_dict().items()
-                if not k.startswith(DROPPED_PREFIXES)}
+def compare_keys(model: Union[nn.Module, Dict[str, torch.Tensor]],
+                 weights: Dict[str, torch.Tensor], skip: Tuple[str, ...] = DROPPED_PREFIXES
+                 ) -> Tuple[List[str], List[str], List[str]]:
+    """(missing, unexpected, shape-mismatched) keys of ``weights`` against ``model`` (or its
+    state dict) without the keys starting with ``skip``; buffers that are derived, not
+    learned (relative position indices), do not count as missing."""
+    state = model.state_dict() if isinstance(model, nn.Module) else model
+    expected = {k: v for k, v in state.items() if not k.startswith(skip)}
     missing = [k for k in expected if k not in weights
                and not k.endswith('relative_position_index')]
     unexpected = [k for k in weights if k not in expected]

@@ -15,11 +15,19 @@ class UnsafeCheckpointError(ValueError):
 
 def load_checkpoint_file(path: str, map_location='cpu') -> object:
     """``torch.load(path, weights_only=True)``: tensors, containers and the allow-listed
-    mmengine/numpy metadata (``mim_agnostic.utils.compat``) only. A file carrying any other
+    mmengine/numpy metadata (``mim_agnostic.utils.compat``) only; ``*.safetensors`` files
+    (tensors by construction) through safetensors. A file carrying any other
     object (a callable, a class instance) is refused before anything in it runs."""
     path = osp.expanduser(path)
     if not osp.isfile(path):
         raise FileNotFoundError(f'checkpoint not found: {path}')
+    if path.endswith('.safetensors'):  # timm / Hugging Face hub weights: tensors only
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+        try:
+            return load_file(path, device=str(map_location))
+        except SafetensorError as error:
+            raise ValueError(f'{path} is not a readable safetensors file: {error}') from None
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
