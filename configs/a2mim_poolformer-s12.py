@@ -13,7 +13,8 @@ model = dict(
     type='A2MIM',
     backbone=dict(
         type='AnyMIMBackbone',
-        backbone=dict(type='PoolFormer', arch='s12', out_indices=(6, )),
+        # frozen_stages=-1: mmpretrain's default 0 freezes the patch embedding (the stem)
+        backbone=dict(type='PoolFormer', arch='s12', out_indices=(6, ), frozen_stages=-1),
         mask_at='network.4',
         mask_mode='residual',
         mask_gamma_init=1e-6),

@@ -210,6 +210,10 @@ def test_simmim_r50_follows_the_reference_simmim_config():
 def test_poolformer_keeps_its_own_rules():
     """No reference config: every norm, bias and layer scale without decay."""
     settings, _ = settings_of('configs/a2mim_poolformer-s12.py')
+    # mmpretrain's PoolFormer freezes its stem unless frozen_stages=-1: every tensor trains
+    assert all(s.trained for s in settings.values()), \
+        [name for name, s in settings.items() if not s.trained]
+    assert lr_wd(settings['backbone.backbone.patch_embed.proj.weight']) == (BASE_LR, BASE_WD)
     for name in ('backbone.backbone.network.0.0.norm1.weight',
                  'backbone.backbone.network.0.0.layer_scale_1', 'neck.predictor.bias'):
         assert lr_wd(settings[name]) == (BASE_LR, 0.0), name
