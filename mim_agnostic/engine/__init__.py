@@ -1,5 +1,7 @@
-from .hooks import AtomicCheckpointHook, ReconstructionVisualizationHook
+from .hooks import AtomicCheckpointHook, PreemptionHook, ReconstructionVisualizationHook
 from .optimizers import LayerDecayOptimWrapperConstructor, NonFiniteGuardOptimWrapper
+from .training_stopped import CheckpointSaveError, Preempted, TrainingStopped
 
-__all__ = ['AtomicCheckpointHook', 'ReconstructionVisualizationHook',
-           'LayerDecayOptimWrapperConstructor', 'NonFiniteGuardOptimWrapper']
+__all__ = ['AtomicCheckpointHook', 'PreemptionHook', 'ReconstructionVisualizationHook',
+           'LayerDecayOptimWrapperConstructor', 'NonFiniteGuardOptimWrapper',
+           'CheckpointSaveError', 'Preempted', 'TrainingStopped']
