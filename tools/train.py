@@ -3,6 +3,9 @@
     python tools/train.py configs/demo/a2mim_r50_demo.py
     python tools/train.py configs/a2mim_r50.py --work-dir work_dirs/r50 --resume
     tools/dist_train.sh configs/a2mim_r50.py 8 --amp
+
+Exit codes: 75 stopped by SIGTERM/SIGUSR1 after saving iter_<k>.pth (continue with --resume),
+74 a checkpoint could not be saved (the previous one is intact).
 """
 import argparse
 import logging
