@@ -71,10 +71,11 @@ def save_checkpoint_atomically(runner, out_dir: str, filename: str, meta: dict,
     ``work_dir/last_checkpoint`` to it, each through :func:`replace_atomically`.
 
     Call it on every rank: rank 0 writes (as :meth:`Runner.save_checkpoint` expects) and
-    tells the others whether it worked, so a failed save stops every rank with the same
-    :class:`CheckpointSaveError`, before any writes, if the disk lacks the previous
-    checkpoint's size, or after removing the partial file. The previous checkpoint and
-    pointer stay as they were. ``save_options`` go to :meth:`Runner.save_checkpoint`.
+    tells the others whether it worked. A failed save stops every rank with
+    :class:`CheckpointSaveError`: before writing anything when the disk has less free space
+    than the previous checkpoint's size, else after removing the partial file. The previous
+    checkpoint and pointer stay as they were. ``save_options`` go to
+    :meth:`Runner.save_checkpoint`.
 
     Returns:
         The path of the saved checkpoint.
@@ -85,9 +86,9 @@ def save_checkpoint_atomically(runner, out_dir: str, filename: str, meta: dict,
         previous = read_last_checkpoint(runner.work_dir)
         needed = osp.getsize(previous) if previous and osp.isfile(previous) else None
         try:
-            if needed is not None and free_bytes(path) < needed:
-                raise CheckpointSaveError(path, 'not enough free space', written=0,
-                                          free=free_bytes(path))
+            free = free_bytes(path)
+            if needed is not None and free < needed:
+                raise CheckpointSaveError(path, 'not enough free space', written=0, free=free)
             replace_atomically(
                 lambda tmp: runner.save_checkpoint(out_dir, osp.basename(tmp),
                                                    meta=dict(meta), **save_options), path)
