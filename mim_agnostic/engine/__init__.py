@@ -1,7 +1,9 @@
-from .hooks import AtomicCheckpointHook, ReconstructionVisualizationHook
+from .hooks import AtomicCheckpointHook, PreemptionHook, ReconstructionVisualizationHook
 from .optimizers import (LayerDecayOptimWrapperConstructor, NonFiniteGuardOptimWrapper,
                          RegexParamwiseOptimWrapperConstructor)
+from .training_stopped import CheckpointSaveError, Preempted, TrainingStopped
 
-__all__ = ['AtomicCheckpointHook', 'ReconstructionVisualizationHook',
+__all__ = ['AtomicCheckpointHook', 'PreemptionHook', 'ReconstructionVisualizationHook',
            'LayerDecayOptimWrapperConstructor', 'NonFiniteGuardOptimWrapper',
-           'RegexParamwiseOptimWrapperConstructor']
+           'RegexParamwiseOptimWrapperConstructor', 'CheckpointSaveError', 'Preempted',
+           'TrainingStopped']
