@@ -340,14 +340,14 @@ def test_interaction_tool_writes_j_of_two_classifiers(demo_root, classifiers, tm
     config, checkpoints = classifiers
     run(['python', 'tools/analysis/interaction_order.py', '--model', 'seed0', config,
          checkpoints[0], '--model', 'seed1', config, checkpoints[1],
-         '--data-root', osp.join(demo_root, 'imagenet'), '--grid', '4', '--num-images', '2',
+         '--data-root', osp.join(demo_root, 'imagenet'), '--grid', '4', '--num-images', '1',
          '--num-pairs', '3', '--num-contexts', '2', '--orders', '0', '0.5', '1',
          '--image-size', '64', '--num-workers', '0', '--out-dir', str(tmp_path)],
         timeout=300)
     result = json.loads((tmp_path / 'interaction_order.json').read_text())
     assert result['settings']['score'] == 'log_odds'
     for model in result['models'].values():
-        assert model['orders'] == [0, 7, 14] and model['num_images'] == 2
+        assert model['orders'] == [0, 7, 14] and model['num_images'] == 1
         assert np.mean(model['J']) == pytest.approx(1.0)
         assert model['J'] == pytest.approx([s / np.mean(model['strength'])
                                             for s in model['strength']])

@@ -4,6 +4,7 @@ from typing import Optional, Tuple
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
+from mmpretrain.models import SelfSupDataPreprocessor
 from torch import nn
 
 from mim_agnostic.registry import MODELS
@@ -72,8 +73,8 @@ def load_classifier(config: str, checkpoint: str) -> nn.Module:
 def normalised_images(preprocessor: nn.Module, batch: dict) -> Tuple[torch.Tensor, list]:
     """(B, 3, H, W) float images of a data-loader batch, normalised by the model's own data
     preprocessor (mean/std, BGR->RGB as the config says), and the batch's data samples."""
+    if isinstance(preprocessor, SelfSupDataPreprocessor):  # it takes a list of views
+        batch = dict(batch, inputs=[batch['inputs']])
     data = preprocessor(batch, False)
     inputs = data['inputs']
-    if isinstance(inputs, (list, tuple)):  # self-supervised preprocessors: a list of views
-        inputs = inputs[0]
-    return inputs, data['data_samples']
+    return (inputs[0] if isinstance(inputs, (list, tuple)) else inputs), data['data_samples']

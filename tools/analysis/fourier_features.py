@@ -115,7 +115,9 @@ def main(argv=None) -> int:
         panels = [(label, r'frequency ($\times\pi$)', r'$\Delta$ log amplitude',
                    {path: (r['frequency'][path], r['delta_log_amplitude'][path])
                     for path in r['taps']}) for label, r in results.items()]
-        print('saved ' + plot_panels(panels, osp.join(args.out_dir, 'fourier_spectra.png')))
+        print('saved ' + plot_panels(panels, osp.join(args.out_dir, 'fourier_spectra.png'),
+                                     'Delta log amplitude of every tap (dark: shallow)',
+                                     colormap='plasma'))
     return 0
 
 

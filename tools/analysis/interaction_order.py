@@ -103,7 +103,8 @@ def main(argv=None) -> int:
                            osp.join(args.out_dir, 'interaction_order.json'))
     png = plot_panels([
         ('Multi-order interaction strength', r'order ratio $m / (n - 2)$', r'$J^{(m)}$',
-         {label: (args.orders, r['J']) for label, r in results.items()}),
+         {label: ([m / (r['num_patches'] - 2) for m in r['orders']], r['J'])
+          for label, r in results.items()}),
     ], osp.join(args.out_dir, 'interaction_order.png'),
         f'{args.grid}x{args.grid} patches, {args.num_images} images, {args.num_pairs} pairs, '
         f'{args.num_contexts} contexts, {args.score}')
