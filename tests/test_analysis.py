@@ -114,7 +114,7 @@ def test_vit_tap_drops_the_cls_token_and_keeps_the_patch_grid():
     assert torch.equal(maps[0, :, 1, 2], tokens['x'][0, 1 + 1 * 4 + 2])
 
 
-def test_per_block_taps_and_the_any_backbone_wrapper():
+def test_per_block_taps():
     resnet = MODELS.build(dict(type='ResNet', depth=18))
     assert default_taps(resnet, per_block=True) == [
         'layer1.0', 'layer1.1', 'layer2.0', 'layer2.1', 'layer3.0', 'layer3.1', 'layer4.0',
@@ -122,13 +122,18 @@ def test_per_block_taps_and_the_any_backbone_wrapper():
     swin = MODELS.build(dict(type='SwinTransformer', arch=SWIN_TINY, out_indices=(2, )))
     assert default_taps(swin, per_block=True)[:3] == ['stages.0.blocks.0', 'stages.0.blocks.1',
                                                       'stages.1.blocks.0']
-    # AnyMIMBackbone only adds a token: its taps are the wrapped backbone's names
-    from mim_agnostic.analysis.loading import analysed_backbone
-    model = nn.Module()
-    model.backbone = MODELS.build(dict(type='AnyMIMBackbone', mask_at=2, probe_size=64,
-                                       backbone=dict(type='ResNet', depth=18)))
-    assert analysed_backbone(model, 'cfg.py') is model.backbone.backbone
-    assert default_taps(analysed_backbone(model, 'cfg.py'))[2] == 'layer3'
+
+
+
+def test_any_mim_backbone_is_tapped_by_the_wrapped_backbones_names(tmp_path):
+    from mim_agnostic.analysis.loading import load_backbone
+    config = tmp_path / 'any.py'
+    config.write_text("model = dict(data_preprocessor=dict(mean=[0, 0, 0], std=[1, 1, 1]), "
+                      "backbone=dict(type='AnyMIMBackbone', mask_at=2, probe_size=64, "
+                      "backbone=dict(type='ResNet', depth=18)))")
+    backbone, _ = load_backbone(str(config), None)
+    assert type(backbone).__name__ == 'ResNet'
+    assert default_taps(backbone) == ['layer1', 'layer2', 'layer3', 'layer4']
 
 
 def test_a_stage_that_does_not_exist_lists_the_valid_choices():
@@ -276,24 +281,34 @@ model = dict(
     neck=dict(type='GlobalAveragePooling'),
     head=dict(type='LinearClsHead', num_classes=4, in_channels=512,
               loss=dict(type='CrossEntropyLoss')))
+test_pipeline = [dict(type='CenterCrop', crop_size=64)]  # the size the tools default to
 """
 
 
 @pytest.fixture(scope='module')
 def classifiers(tmp_path_factory):
-    """A ResNet-18 classifier config and two random-init checkpoints (weights only)."""
+    """(config, checkpoint) of two random ResNet-18 classifiers: a hand-written mmpretrain
+    ImageClassifier, and one exported by the evaluation (`--save-classifier`: MIMResNet,
+    FeaturePool, folded linear probe) from the A²MIM demo config."""
     from mmengine.config import Config
+
+    from mim_agnostic.evaluation import FeatureExtractor, LinearProbe, save_classifier
     root = tmp_path_factory.mktemp('classifiers')
     config = root / 'classifier.py'
     config.write_text(CLASSIFIER)
-    checkpoints = []
-    for seed in (0, 1):
-        torch.manual_seed(seed)
-        model = MODELS.build(Config.fromfile(str(config)).model)
-        model.init_weights()
-        checkpoints.append(str(root / f'seed{seed}.pth'))
-        torch.save(dict(state_dict=model.state_dict()), checkpoints[-1])
-    return str(config), checkpoints
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(str(config)).model)
+    model.init_weights()
+    torch.save(dict(state_dict=model.state_dict()), str(root / 'classifier.pth'))
+    from conftest import REPO_ROOT
+    cfg = Config.fromfile(f'{REPO_ROOT}/configs/demo/a2mim_r50_demo.py')
+    cfg.merge_from_dict({'model.backbone.depth': 18})
+    g = torch.Generator().manual_seed(1)
+    probe = LinearProbe(mean=torch.randn(512, generator=g), std=torch.rand(512, generator=g) + 0.5,
+                        weight=torch.randn(4, 512, generator=g), bias=torch.zeros(4))
+    exported = save_classifier(str(root / 'exported'), FeatureExtractor(cfg), probe,
+                               classes=list('abcd'), image_size=64, meta={})
+    return [(str(config), str(root / 'classifier.pth')), exported]
 
 
 def load_tool(name):
@@ -312,7 +327,7 @@ def test_fourier_tool_writes_one_figure_for_a_classifier_and_a_random_pretrainin
 
     import matplotlib.image
     from conftest import REPO_ROOT, run
-    config, (checkpoint, _) = classifiers
+    config, checkpoint = classifiers[0]
     pretrain = osp.join(REPO_ROOT, 'configs/demo/a2mim_r50_demo.py')
     run(['python', 'tools/analysis/fourier_features.py', '--model', 'r18', config, checkpoint,
          '--model', 'r50-random', pretrain, '--data-root', osp.join(demo_root, 'imagenet'),
@@ -331,19 +346,19 @@ def test_fourier_tool_writes_one_figure_for_a_classifier_and_a_random_pretrainin
         assert matplotlib.image.imread(str(tmp_path / png)).shape[-1] in (3, 4)
 
 
-def test_interaction_tool_writes_j_of_two_classifiers(demo_root, classifiers, tmp_path):
+def test_interaction_tool_writes_j_of_a_plain_and_an_exported_classifier(demo_root, classifiers,
+                                                                         tmp_path):
     import json
     import os.path as osp
 
     import matplotlib.image
     from conftest import run
-    config, checkpoints = classifiers
-    run(['python', 'tools/analysis/interaction_order.py', '--model', 'seed0', config,
-         checkpoints[0], '--model', 'seed1', config, checkpoints[1],
+    (config, checkpoint), exported = classifiers
+    run(['python', 'tools/analysis/interaction_order.py', '--model', 'plain', config,
+         checkpoint, '--model', 'exported', *exported,
          '--data-root', osp.join(demo_root, 'imagenet'), '--grid', '4', '--num-images', '1',
          '--num-pairs', '3', '--num-contexts', '2', '--orders', '0', '0.5', '1',
-         '--image-size', '64', '--num-workers', '0', '--out-dir', str(tmp_path)],
-        timeout=300)
+         '--num-workers', '0', '--out-dir', str(tmp_path)], timeout=300)
     result = json.loads((tmp_path / 'interaction_order.json').read_text())
     assert result['settings']['score'] == 'log_odds'
     for model in result['models'].values():
@@ -351,12 +366,12 @@ def test_interaction_tool_writes_j_of_two_classifiers(demo_root, classifiers, tm
         assert np.mean(model['J']) == pytest.approx(1.0)
         assert model['J'] == pytest.approx([s / np.mean(model['strength'])
                                             for s in model['strength']])
-    assert result['models']['seed0']['J'] != result['models']['seed1']['J']
+    assert result['models']['plain']['J'] != result['models']['exported']['J']
     assert matplotlib.image.imread(str(tmp_path / 'interaction_order.png')).ndim == 3
 
 
 def test_tools_refuse_bad_requests_before_reading_images(classifiers, tmp_path):
-    config, (checkpoint, _) = classifiers
+    config, checkpoint = classifiers[0]
     common = ['--data-root', str(tmp_path / 'nothing'), '--out-dir', str(tmp_path)]
     interaction = load_tool('interaction_order')
     with pytest.raises(ValueError, match=r'--num-pairs 200: a 4x4 grid .* only .* = 120 pairs'):

@@ -22,7 +22,8 @@ from mmengine.config import Config
 import mim_agnostic  # noqa: F401
 from mim_agnostic.analysis import check_request, multi_order_interaction
 from mim_agnostic.analysis.interaction_order import DEFAULT_RATIOS, SCORES, forward_passes
-from mim_agnostic.analysis.loading import load_classifier, normalised_images
+from mim_agnostic.analysis.loading import (classifier_image_size, load_classifier,
+                                           normalised_images)
 from mim_agnostic.analysis.plotting import plot_panels, write_json
 from mim_agnostic.evaluation.data import build_eval_dataloader
 
@@ -43,7 +44,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         metavar='r', help='ratios r: order m = floor(r (n - 2))')
     parser.add_argument('--score', choices=SCORES, default='log_odds',
                         help='log p/(1-p) of the true class (the paper) or its logit')
-    parser.add_argument('--image-size', type=int, help='default: the config\'s crop size')
+    parser.add_argument('--image-size', type=int,
+                        help='default: the classifier config\'s test_pipeline crop (what '
+                             '--save-classifier writes), else its training crop')
     parser.add_argument('--batch-size', type=int, default=128, help='images per forward')
     parser.add_argument('--num-workers', type=int, default=2)
     parser.add_argument('--seed', type=int, default=0)
@@ -76,7 +79,8 @@ def main(argv=None) -> int:
         loader = build_eval_dataloader(Config.fromfile(config), args.data_root, args.split,
                                        batch_size=args.batch_size,
                                        num_workers=args.num_workers,
-                                       image_size=args.image_size)
+                                       image_size=args.image_size or
+                                       classifier_image_size(config))
 
         def batches():
             for batch in loader:
