@@ -3,6 +3,7 @@ hand-made answers, the feature cache, tools/evaluate.py end to end, the exported
 the online kNN hook in a demo run, and the bad-input errors."""
 import glob
 import json
+import logging
 import os
 import os.path as osp
 import shutil
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 from scipy.optimize import minimize
@@ -23,6 +25,7 @@ from mim_agnostic.evaluation import (EvalSettings, FeatureExtractor, build_eval_
 from mim_agnostic.evaluation.knn import nearest_neighbours
 from mim_agnostic.evaluation.linear_probe import stratified_holdout
 from mim_agnostic.models.backbones import MIMResNet
+from mim_agnostic.models.necks import FeaturePool
 from mim_agnostic.registry import MODELS
 from mim_agnostic.utils.safe_load import load_checkpoint_file
 
@@ -170,6 +173,44 @@ def test_stratified_holdout_splits_every_class():
 
 
 # --------------------------------------------------------------------- data + features
+def test_feature_pool_layouts():
+    pool, cls = FeaturePool('avg', num_extra_tokens=1), FeaturePool('cls')
+    fmap = torch.arange(24.).reshape(1, 2, 3, 4)
+    torch.testing.assert_close(pool((fmap, ))[0], torch.tensor([[5.5, 17.5]]))
+    tokens = torch.tensor([[[9., 9.], [1., 2.], [3., 6.]]])  # cls token + 2 patch tokens
+    torch.testing.assert_close(pool(tokens)[0], torch.tensor([[2., 4.]]))
+    torch.testing.assert_close(cls(tokens)[0], torch.tensor([[9., 9.]]))
+    pooled = torch.randn(2, 5)
+    assert pool([fmap, pooled])[0] is pooled  # the last output, already (B, C)
+    with pytest.raises(ValueError, match='without a cls token'):
+        cls(fmap)
+    with pytest.raises(ValueError, match="mode='max' is not one of"):
+        FeaturePool('max')
+
+
+def test_vit_features_avg_and_cls_pooling():
+    vit = dict(type='MIMViT', arch=dict(embed_dims=32, num_layers=2, num_heads=2,
+                                        feedforward_channels=64), img_size=64, patch_size=16)
+    cfg = Config(dict(model=dict(backbone=vit, data_preprocessor=dict(
+        type='MaskedImageDataPreprocessor', mean=[0, 0, 0], std=[1, 1, 1], to_rgb=False))))
+    images = torch.randint(0, 256, (2, 3, 64, 64), dtype=torch.uint8)
+    batch = dict(inputs=images, data_samples=None)
+    features = {}
+    for mode in ('avg', 'cls'):
+        extractor = FeatureExtractor(cfg, None, pool=mode, seed=0)
+        with torch.no_grad():
+            inputs = extractor.data_preprocessor(batch, False)['inputs']
+            features[mode] = extractor.neck(extractor.backbone(inputs))[0]
+    torch.manual_seed(0)  # the extractor's random init: seed 0, build, init_weights
+    reference = MODELS.build(dict(vit, out_type='raw'))
+    reference.init_weights()
+    reference.eval()
+    with torch.no_grad():
+        raw = reference(images.float())[0]  # (2, 1 + 16, 32)
+    torch.testing.assert_close(features['cls'], raw[:, 0])
+    torch.testing.assert_close(features['avg'], raw[:, 1:].mean(1))
+
+
 def test_scan_split_reads_both_layouts(demo_root, tmp_path):
     root = osp.join(demo_root, 'imagenet')
     listed = scan_split(root, 'val')
@@ -186,7 +227,7 @@ def test_scan_split_reads_both_layouts(demo_root, tmp_path):
     assert {label for _, label in scan_split(str(folders), 'val').samples} == {1, 2, 3}
 
 
-def test_feature_cache_reuse_and_invalidation(demo_root, tmp_path, capfd):
+def test_feature_cache_reuse_and_invalidation(demo_root, tmp_path):
     cfg = r18_config()
     cache = str(tmp_path / 'cache')
     root = osp.join(demo_root, 'imagenet')
@@ -196,9 +237,15 @@ def test_feature_cache_reuse_and_invalidation(demo_root, tmp_path, capfd):
     assert first.features.shape == (8, 512) and first.labels.tolist() == \
         [label for _, label in loader.dataset.files.samples]
     assert len(os.listdir(cache)) == 1
-    capfd.readouterr()
-    again = FeatureExtractor(cfg, None, seed=0).features(loader, cache, 'val', False)
-    assert 'reusing cached features' in capfd.readouterr().out
+    messages = []
+    handler = logging.Handler()
+    handler.emit = lambda record: messages.append(record.getMessage())
+    MMLogger.get_current_instance().addHandler(handler)
+    try:
+        again = FeatureExtractor(cfg, None, seed=0).features(loader, cache, 'val', False)
+    finally:
+        MMLogger.get_current_instance().removeHandler(handler)
+    assert any('reusing cached features' in message for message in messages)
     torch.testing.assert_close(again.features, first.features)
     torch.testing.assert_close(extractor.extract(loader, False).features, first.features)
     assert len(os.listdir(cache)) == 1
