@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import os.path as osp
+import random
 import shutil
 import sys
 
@@ -22,6 +23,7 @@ from conftest import REPO_ROOT, run
 from mim_agnostic.evaluation import (EvalSettings, FeatureExtractor, build_eval_dataloader,
                                      evaluate_checkpoint, fit_linear, knn_classify, knn_scores,
                                      linear_probe, save_classifier, scan_split)
+from mim_agnostic.engine.hooks.online_knn_hook import preserved_rng
 from mim_agnostic.evaluation.knn import nearest_neighbours
 from mim_agnostic.evaluation.linear_probe import stratified_holdout
 from mim_agnostic.models.backbones import MIMResNet
@@ -328,10 +330,27 @@ def test_exported_classifier_equals_the_probe(demo_root, tmp_path):
 def train_command(work_dir, demo_root, *options, config=KNN_DEMO):
     return [sys.executable, 'tools/train.py', config, '--work-dir', str(work_dir),
             '--cfg-options', f'train_dataloader.dataset.data_root={demo_root}/imagenet',
-            'train_dataloader.batch_size=8', 'train_cfg.max_epochs=2',
-            'default_hooks.logger.interval=1', 'default_hooks.checkpoint.interval=2',
+            'train_dataloader.dataset.indices=16',  # 2 iterations of 8 per epoch
+            'train_dataloader.batch_size=8', 'train_dataloader.num_workers=0',
+            'train_cfg.max_epochs=2', 'default_hooks.logger.interval=1',
+            'default_hooks.checkpoint.interval=2',
             'custom_hooks.0.interval=1000', 'randomness.seed=0',
             'randomness.deterministic=True', *options]
+
+
+def test_evaluation_leaves_the_global_rng_alone(demo_root):
+    states = lambda: (random.getstate(), np.random.get_state()[1].copy(),  # noqa: E731
+                      torch.get_rng_state())
+    before = states()
+    with preserved_rng():
+        random.random(), np.random.rand(), torch.rand(1)
+    after = states()
+    assert after[0] == before[0] and np.array_equal(after[1], before[1])
+    assert torch.equal(after[2], before[2])
+    # iterating an eval loader draws nothing from the global torch RNG (its own generator)
+    loader = build_eval_dataloader(r18_config(), osp.join(demo_root, 'imagenet'), 'val', 8, 0)
+    next(iter(loader))
+    assert torch.equal(torch.get_rng_state(), before[2])
 
 
 def test_online_knn_hook_logs_and_leaves_training_alone(demo_root, tmp_path):
@@ -343,7 +362,7 @@ def test_online_knn_hook_logs_and_leaves_training_alone(demo_root, tmp_path):
     for path in glob.glob(str(with_hook / '*' / 'vis_data' / 'scalars.json')):
         with open(path) as f:
             records += [json.loads(line) for line in f if 'knn/top1' in line]
-    assert [r['step'] for r in records] == [4, 8]  # after epochs 1 and 2 (4 iterations each)
+    assert [r['step'] for r in records] == [2, 4]  # after epochs 1 and 2 (2 iterations each)
     assert all(0 <= r['knn/top1'] <= r['knn/top5'] <= 100 for r in records)
     # the same run without the hook ends with exactly the same weights
     without = tmp_path / 'without'
