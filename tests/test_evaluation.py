@@ -29,7 +29,7 @@ from mim_agnostic.evaluation.linear_probe import stratified_holdout
 from mim_agnostic.models.backbones import MIMResNet
 from mim_agnostic.models.necks import FeaturePool
 from mim_agnostic.registry import MODELS
-from mim_agnostic.utils.safe_load import load_checkpoint_file
+from mim_agnostic.utils.safe_load import UnsafeCheckpointError, load_checkpoint_file
 
 DEMO = osp.join(REPO_ROOT, 'configs', 'demo', 'a2mim_r50_demo.py')
 KNN_DEMO = osp.join(REPO_ROOT, 'configs', 'demo', 'a2mim_r18_knn_demo.py')
@@ -375,6 +375,16 @@ def test_online_knn_hook_logs_and_leaves_training_alone(demo_root, tmp_path):
 
 
 # ---------------------------------------------------------------------- bad inputs
+class Payload:
+    """Unpickling this runs a shell command."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f'touch {self.marker}', )
+
+
 def test_bad_inputs_fail_before_extraction(demo_root, tmp_path):
     cfg = r18_config()
     empty = tmp_path / 'empty'
@@ -401,6 +411,13 @@ def test_bad_inputs_fail_before_extraction(demo_root, tmp_path):
                                          r'unexpected keys .*layer1\.0\.conv3\.weight'):
         evaluate_checkpoint(cfg, wrong, settings)
     assert not cache.exists()
+    # pickled code in the checkpoint: refused, never run
+    marker = tmp_path / 'pwned'
+    evil = str(tmp_path / 'evil.pth')
+    torch.save(dict(state_dict={}, meta=dict(note=Payload(marker))), evil)
+    with pytest.raises(UnsafeCheckpointError, match=r'refused to load .*\(posix.system\)'):
+        FeatureExtractor(cfg, evil)
+    assert not marker.exists()
     output = run([sys.executable, 'tools/evaluate.py', DEMO, wrong, '--data-root',
                   str(empty), '--cfg-options', *R18_OPTIONS], expect_failure=True)
     assert 'error: ' in output and 'holds no images' in output
