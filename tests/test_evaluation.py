@@ -20,10 +20,11 @@ from mmengine.runner import load_checkpoint
 from scipy.optimize import minimize
 
 from conftest import REPO_ROOT, run
-from mim_agnostic.evaluation import (EvalSettings, FeatureExtractor, build_eval_dataloader,
-                                     evaluate_checkpoint, fit_linear, knn_classify, knn_scores,
-                                     linear_probe, save_classifier, scan_split)
-from mim_agnostic.engine.hooks.online_knn_hook import preserved_rng
+from mim_agnostic.engine.hooks.online_knn_hook import evenly_spaced, preserved_rng
+from mim_agnostic.evaluation import (EvalSettings, FeatureExtractor, SplitFiles,
+                                     build_eval_dataloader, evaluate_checkpoint, fit_linear,
+                                     knn_classify, knn_scores, linear_probe, save_classifier,
+                                     scan_split)
 from mim_agnostic.evaluation.knn import nearest_neighbours
 from mim_agnostic.evaluation.linear_probe import stratified_holdout
 from mim_agnostic.models.backbones import MIMResNet
@@ -351,6 +352,14 @@ def test_evaluation_leaves_the_global_rng_alone(demo_root):
     loader = build_eval_dataloader(r18_config(), osp.join(demo_root, 'imagenet'), 'val', 8, 0)
     next(iter(loader))
     assert torch.equal(torch.get_rng_state(), before[2])
+
+
+def test_hook_subsets_are_evenly_spaced_over_the_classes():
+    files = SplitFiles([(f'{label}/{i}.png', label) for label in range(3) for i in range(4)],
+                       ('a', 'b', 'c'))
+    subset = evenly_spaced(files, 6)
+    assert [label for _, label in subset.samples] == [0, 0, 1, 1, 2, 2]
+    assert evenly_spaced(files, None) is files and evenly_spaced(files, 20) is files
 
 
 def test_online_knn_hook_logs_and_leaves_training_alone(demo_root, tmp_path):

@@ -92,8 +92,10 @@ class OnlineKNNHook(Hook):
         if not isinstance(runner.train_loop, EpochBasedTrainLoop):
             raise ValueError('OnlineKNNHook needs an epoch-based train loop (train_cfg.by_epoch)')
         train_split, val_split = self.splits
-        train = evenly_spaced(scan_split(self.data_root, train_split, None), self.limits[0])
-        val = evenly_spaced(scan_split(self.data_root, val_split, train_split), self.limits[1])
+        all_train = scan_split(self.data_root, train_split, None)
+        train = evenly_spaced(all_train, self.limits[0])
+        val = evenly_spaced(scan_split(self.data_root, val_split, train_split, all_train),
+                            self.limits[1])
         rank, world_size = get_dist_info()
         self.sizes = (len(train.samples), len(val.samples))
         self.num_classes = len(train.classes)
