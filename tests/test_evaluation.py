@@ -20,7 +20,8 @@ from mmengine.runner import load_checkpoint
 from scipy.optimize import minimize
 
 from conftest import REPO_ROOT, run
-from mim_agnostic.engine.hooks.online_knn_hook import evenly_spaced, preserved_rng
+from mim_agnostic.engine.hooks.online_knn_hook import (evenly_spaced, interleave,
+                                                       preserved_rng)
 from mim_agnostic.evaluation import (EvalSettings, FeatureExtractor, SplitFiles,
                                      build_eval_dataloader, evaluate_checkpoint, fit_linear,
                                      knn_classify, knn_scores, linear_probe, save_classifier,
@@ -362,6 +363,13 @@ def test_hook_subsets_are_evenly_spaced_over_the_classes():
     assert evenly_spaced(files, None) is files and evenly_spaced(files, 20) is files
 
 
+def test_gathered_shards_come_back_in_order():
+    samples = torch.arange(22.).reshape(11, 2)  # 11 samples over 3 ranks: 4, 4, 3 rows
+    shards = [torch.cat([samples[r::3], torch.zeros(4 - len(samples[r::3]), 2)])
+              for r in range(3)]
+    assert torch.equal(interleave(shards, 11), samples)
+
+
 def test_online_knn_hook_logs_and_leaves_training_alone(demo_root, tmp_path):
     with_hook = tmp_path / 'with'
     log = run(train_command(with_hook, demo_root, f'custom_hooks.1.data_root={demo_root}/imagenet',
@@ -373,6 +381,11 @@ def test_online_knn_hook_logs_and_leaves_training_alone(demo_root, tmp_path):
             records += [json.loads(line) for line in f if 'knn/top1' in line]
     assert [r['step'] for r in records] == [2, 4]  # after epochs 1 and 2 (2 iterations each)
     assert all(0 <= r['knn/top1'] <= r['knn/top5'] <= 100 for r in records)
+    # the last value is tools/evaluate.py's kNN of the checkpoint saved after it
+    settings = EvalSettings(data_root=f'{demo_root}/imagenet', protocols=['knn'], num_workers=0)
+    offline = evaluate_checkpoint(r18_config(), str(with_hook / 'epoch_2.pth'), settings)
+    assert (offline['knn']['top1'], offline['knn']['top5']) == \
+        (records[-1]['knn/top1'], records[-1]['knn/top5'])
     # the same run without the hook ends with exactly the same weights
     without = tmp_path / 'without'
     run(train_command(without, demo_root, *R18_OPTIONS, config=DEMO))

@@ -40,6 +40,12 @@ def evenly_spaced(files: SplitFiles, limit: Optional[int]) -> SplitFiles:
     return SplitFiles([files.samples[i * count // limit] for i in range(limit)], files.classes)
 
 
+def interleave(shards: List[torch.Tensor], total: int) -> torch.Tensor:
+    """Undo ``samples[r::W]`` sharding: W (rows, C) shards, zero-padded to equal rows, ->
+    the first ``total`` samples in their original order."""
+    return torch.stack(shards, dim=1).reshape(-1, shards[0].shape[1])[:total]
+
+
 @HOOKS.register_module()
 class OnlineKNNHook(Hook):
     """Every ``interval`` epochs and after the last one: weighted kNN top-1/top-5 (percent)
@@ -122,7 +128,7 @@ class OnlineKNNHook(Hook):
         rows = -(-total // world_size)
         padded = features.new_zeros(rows, features.shape[1])
         padded[:len(features)] = features
-        return torch.stack(all_gather(padded), dim=1).reshape(-1, features.shape[1])[:total]
+        return interleave(all_gather(padded), total)
 
     def evaluate(self, runner) -> dict:
         """Run the protocol now; returns ``{'top1', 'top5', 'k', 'temperature'}``."""
