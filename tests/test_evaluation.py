@@ -3,8 +3,10 @@ hand-made answers, the feature cache, tools/evaluate.py end to end, the exported
 the online kNN hook in a demo run, and the bad-input errors."""
 import glob
 import json
+import logging
 import os
 import os.path as osp
+import random
 import shutil
 import sys
 
@@ -12,19 +14,24 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 from scipy.optimize import minimize
 
 from conftest import REPO_ROOT, run
-from mim_agnostic.evaluation import (EvalSettings, FeatureExtractor, build_eval_dataloader,
-                                     evaluate_checkpoint, fit_linear, knn_classify, knn_scores,
-                                     linear_probe, save_classifier, scan_split)
+from mim_agnostic.engine.hooks.online_knn_hook import (evenly_spaced, interleave,
+                                                       preserved_rng)
+from mim_agnostic.evaluation import (EvalSettings, FeatureExtractor, SplitFiles,
+                                     build_eval_dataloader, evaluate_checkpoint, fit_linear,
+                                     knn_classify, knn_scores, linear_probe, save_classifier,
+                                     scan_split)
 from mim_agnostic.evaluation.knn import nearest_neighbours
 from mim_agnostic.evaluation.linear_probe import stratified_holdout
 from mim_agnostic.models.backbones import MIMResNet
+from mim_agnostic.models.necks import FeaturePool
 from mim_agnostic.registry import MODELS
-from mim_agnostic.utils.safe_load import load_checkpoint_file
+from mim_agnostic.utils.safe_load import UnsafeCheckpointError, load_checkpoint_file
 
 DEMO = osp.join(REPO_ROOT, 'configs', 'demo', 'a2mim_r50_demo.py')
 KNN_DEMO = osp.join(REPO_ROOT, 'configs', 'demo', 'a2mim_r18_knn_demo.py')
@@ -170,6 +177,44 @@ def test_stratified_holdout_splits_every_class():
 
 
 # --------------------------------------------------------------------- data + features
+def test_feature_pool_layouts():
+    pool, cls = FeaturePool('avg', num_extra_tokens=1), FeaturePool('cls')
+    fmap = torch.arange(24.).reshape(1, 2, 3, 4)
+    torch.testing.assert_close(pool((fmap, ))[0], torch.tensor([[5.5, 17.5]]))
+    tokens = torch.tensor([[[9., 9.], [1., 2.], [3., 6.]]])  # cls token + 2 patch tokens
+    torch.testing.assert_close(pool(tokens)[0], torch.tensor([[2., 4.]]))
+    torch.testing.assert_close(cls(tokens)[0], torch.tensor([[9., 9.]]))
+    pooled = torch.randn(2, 5)
+    assert pool([fmap, pooled])[0] is pooled  # the last output, already (B, C)
+    with pytest.raises(ValueError, match='without a cls token'):
+        cls(fmap)
+    with pytest.raises(ValueError, match="mode='max' is not one of"):
+        FeaturePool('max')
+
+
+def test_vit_features_avg_and_cls_pooling():
+    vit = dict(type='MIMViT', arch=dict(embed_dims=32, num_layers=2, num_heads=2,
+                                        feedforward_channels=64), img_size=64, patch_size=16)
+    cfg = Config(dict(model=dict(backbone=vit, data_preprocessor=dict(
+        type='MaskedImageDataPreprocessor', mean=[0, 0, 0], std=[1, 1, 1], to_rgb=False))))
+    images = torch.randint(0, 256, (2, 3, 64, 64), dtype=torch.uint8)
+    batch = dict(inputs=images, data_samples=None)
+    features = {}
+    for mode in ('avg', 'cls'):
+        extractor = FeatureExtractor(cfg, None, pool=mode, seed=0)
+        with torch.no_grad():
+            inputs = extractor.data_preprocessor(batch, False)['inputs']
+            features[mode] = extractor.neck(extractor.backbone(inputs))[0]
+    torch.manual_seed(0)  # the extractor's random init: seed 0, build, init_weights
+    reference = MODELS.build(dict(vit, out_type='raw'))
+    reference.init_weights()
+    reference.eval()
+    with torch.no_grad():
+        raw = reference(images.float())[0]  # (2, 1 + 16, 32)
+    torch.testing.assert_close(features['cls'], raw[:, 0])
+    torch.testing.assert_close(features['avg'], raw[:, 1:].mean(1))
+
+
 def test_scan_split_reads_both_layouts(demo_root, tmp_path):
     root = osp.join(demo_root, 'imagenet')
     listed = scan_split(root, 'val')
@@ -186,7 +231,7 @@ def test_scan_split_reads_both_layouts(demo_root, tmp_path):
     assert {label for _, label in scan_split(str(folders), 'val').samples} == {1, 2, 3}
 
 
-def test_feature_cache_reuse_and_invalidation(demo_root, tmp_path, capfd):
+def test_feature_cache_reuse_and_invalidation(demo_root, tmp_path):
     cfg = r18_config()
     cache = str(tmp_path / 'cache')
     root = osp.join(demo_root, 'imagenet')
@@ -196,9 +241,15 @@ def test_feature_cache_reuse_and_invalidation(demo_root, tmp_path, capfd):
     assert first.features.shape == (8, 512) and first.labels.tolist() == \
         [label for _, label in loader.dataset.files.samples]
     assert len(os.listdir(cache)) == 1
-    capfd.readouterr()
-    again = FeatureExtractor(cfg, None, seed=0).features(loader, cache, 'val', False)
-    assert 'reusing cached features' in capfd.readouterr().out
+    messages = []
+    handler = logging.Handler()
+    handler.emit = lambda record: messages.append(record.getMessage())
+    MMLogger.get_current_instance().addHandler(handler)
+    try:
+        again = FeatureExtractor(cfg, None, seed=0).features(loader, cache, 'val', False)
+    finally:
+        MMLogger.get_current_instance().removeHandler(handler)
+    assert any('reusing cached features' in message for message in messages)
     torch.testing.assert_close(again.features, first.features)
     torch.testing.assert_close(extractor.extract(loader, False).features, first.features)
     assert len(os.listdir(cache)) == 1
@@ -281,10 +332,42 @@ def test_exported_classifier_equals_the_probe(demo_root, tmp_path):
 def train_command(work_dir, demo_root, *options, config=KNN_DEMO):
     return [sys.executable, 'tools/train.py', config, '--work-dir', str(work_dir),
             '--cfg-options', f'train_dataloader.dataset.data_root={demo_root}/imagenet',
-            'train_dataloader.batch_size=8', 'train_cfg.max_epochs=2',
-            'default_hooks.logger.interval=1', 'default_hooks.checkpoint.interval=2',
+            'train_dataloader.dataset.indices=16',  # 2 iterations of 8 per epoch
+            'train_dataloader.batch_size=8', 'train_dataloader.num_workers=0',
+            'train_cfg.max_epochs=2', 'default_hooks.logger.interval=1',
+            'default_hooks.checkpoint.interval=2',
             'custom_hooks.0.interval=1000', 'randomness.seed=0',
             'randomness.deterministic=True', *options]
+
+
+def test_evaluation_leaves_the_global_rng_alone(demo_root):
+    states = lambda: (random.getstate(), np.random.get_state()[1].copy(),  # noqa: E731
+                      torch.get_rng_state())
+    before = states()
+    with preserved_rng():
+        random.random(), np.random.rand(), torch.rand(1)
+    after = states()
+    assert after[0] == before[0] and np.array_equal(after[1], before[1])
+    assert torch.equal(after[2], before[2])
+    # iterating an eval loader draws nothing from the global torch RNG (its own generator)
+    loader = build_eval_dataloader(r18_config(), osp.join(demo_root, 'imagenet'), 'val', 8, 0)
+    next(iter(loader))
+    assert torch.equal(torch.get_rng_state(), before[2])
+
+
+def test_hook_subsets_are_evenly_spaced_over_the_classes():
+    files = SplitFiles([(f'{label}/{i}.png', label) for label in range(3) for i in range(4)],
+                       ('a', 'b', 'c'))
+    subset = evenly_spaced(files, 6)
+    assert [label for _, label in subset.samples] == [0, 0, 1, 1, 2, 2]
+    assert evenly_spaced(files, None) is files and evenly_spaced(files, 20) is files
+
+
+def test_gathered_shards_come_back_in_order():
+    samples = torch.arange(22.).reshape(11, 2)  # 11 samples over 3 ranks: 4, 4, 3 rows
+    shards = [torch.cat([samples[r::3], torch.zeros(4 - len(samples[r::3]), 2)])
+              for r in range(3)]
+    assert torch.equal(interleave(shards, 11), samples)
 
 
 def test_online_knn_hook_logs_and_leaves_training_alone(demo_root, tmp_path):
@@ -296,8 +379,13 @@ def test_online_knn_hook_logs_and_leaves_training_alone(demo_root, tmp_path):
     for path in glob.glob(str(with_hook / '*' / 'vis_data' / 'scalars.json')):
         with open(path) as f:
             records += [json.loads(line) for line in f if 'knn/top1' in line]
-    assert [r['step'] for r in records] == [4, 8]  # after epochs 1 and 2 (4 iterations each)
+    assert [r['step'] for r in records] == [2, 4]  # after epochs 1 and 2 (2 iterations each)
     assert all(0 <= r['knn/top1'] <= r['knn/top5'] <= 100 for r in records)
+    # the last value is tools/evaluate.py's kNN of the checkpoint saved after it
+    settings = EvalSettings(data_root=f'{demo_root}/imagenet', protocols=['knn'], num_workers=0)
+    offline = evaluate_checkpoint(r18_config(), str(with_hook / 'epoch_2.pth'), settings)
+    assert (offline['knn']['top1'], offline['knn']['top5']) == \
+        (records[-1]['knn/top1'], records[-1]['knn/top5'])
     # the same run without the hook ends with exactly the same weights
     without = tmp_path / 'without'
     run(train_command(without, demo_root, *R18_OPTIONS, config=DEMO))
@@ -309,6 +397,16 @@ def test_online_knn_hook_logs_and_leaves_training_alone(demo_root, tmp_path):
 
 
 # ---------------------------------------------------------------------- bad inputs
+class Payload:
+    """Unpickling this runs a shell command."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f'touch {self.marker}', )
+
+
 def test_bad_inputs_fail_before_extraction(demo_root, tmp_path):
     cfg = r18_config()
     empty = tmp_path / 'empty'
@@ -335,6 +433,13 @@ def test_bad_inputs_fail_before_extraction(demo_root, tmp_path):
                                          r'unexpected keys .*layer1\.0\.conv3\.weight'):
         evaluate_checkpoint(cfg, wrong, settings)
     assert not cache.exists()
+    # pickled code in the checkpoint: refused, never run
+    marker = tmp_path / 'pwned'
+    evil = str(tmp_path / 'evil.pth')
+    torch.save(dict(state_dict={}, meta=dict(note=Payload(marker))), evil)
+    with pytest.raises(UnsafeCheckpointError, match=r'refused to load .*\(posix.system\)'):
+        FeatureExtractor(cfg, evil)
+    assert not marker.exists()
     output = run([sys.executable, 'tools/evaluate.py', DEMO, wrong, '--data-root',
                   str(empty), '--cfg-options', *R18_OPTIONS], expect_failure=True)
     assert 'error: ' in output and 'holds no images' in output

@@ -161,6 +161,8 @@ class FeatureExtractor(nn.Module):
                 torch.random.fork_rng(devices=[]):  # seeded random init, global RNG untouched
             torch.manual_seed(seed)
             self.backbone = MODELS.build(self.backbone_cfg)
+            if checkpoint is None:  # the config's own initialisation, as training starts
+                self.backbone.init_weights()
             self.data_preprocessor = MODELS.build(self.preprocessor_cfg)
             self.neck = MODELS.build(self.neck_cfg)
         if checkpoint is not None:
