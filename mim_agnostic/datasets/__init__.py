@@ -1,3 +1,5 @@
+from .resumable_sampler import ResumableSampler, SampleKey
+from .sample_seeded_dataset import SampleSeededDataset
 from .transforms import BlockMaskGenerator
 
-__all__ = ['BlockMaskGenerator']
+__all__ = ['BlockMaskGenerator', 'ResumableSampler', 'SampleKey', 'SampleSeededDataset']

@@ -1,5 +1,7 @@
 from .hooks import AtomicCheckpointHook, ReconstructionVisualizationHook
+from .loops import ResumableEpochBasedTrainLoop
 from .optimizers import LayerDecayOptimWrapperConstructor, NonFiniteGuardOptimWrapper
 
 __all__ = ['AtomicCheckpointHook', 'ReconstructionVisualizationHook',
-           'LayerDecayOptimWrapperConstructor', 'NonFiniteGuardOptimWrapper']
+           'ResumableEpochBasedTrainLoop', 'LayerDecayOptimWrapperConstructor',
+           'NonFiniteGuardOptimWrapper']
