@@ -3,15 +3,20 @@
     python tools/train.py configs/demo/a2mim_r50_demo.py
     python tools/train.py configs/a2mim_r50.py --work-dir work_dirs/r50 --resume
     tools/dist_train.sh configs/a2mim_r50.py 8 --amp
+
+Exit codes: 75 stopped by SIGTERM/SIGUSR1 after saving iter_<k>.pth (continue with --resume),
+74 a checkpoint could not be saved (the previous one is intact).
 """
 import argparse
 import logging
+import sys
 
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import mim_agnostic  # noqa: F401  (compat fixes and registries)
+from mim_agnostic.engine import TrainingStopped
 from mim_agnostic.utils.config_check import check_image_dataset, check_mim_model_against_data
 from mim_agnostic.utils.runtime import (adapt_to_cpu, add_run_arguments, init_cpu_process_group,
                                         load_config, parse_run_arguments)
@@ -69,7 +74,11 @@ def main(argv=None) -> None:
     init_cpu_process_group(args.launcher)
     runner = Runner.from_cfg(cfg)
     check_mim_model_against_data(runner.model, cfg)
-    runner.train()
+    try:
+        runner.train()
+    except TrainingStopped as stop:  # preempted (75) or a checkpoint save failed (74)
+        print_log(str(stop), 'current', stop.log_level)
+        sys.exit(stop.exit_code)
 
 
 if __name__ == '__main__':

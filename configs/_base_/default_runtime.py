@@ -9,6 +9,11 @@ default_hooks = dict(
     # truncated checkpoint or a pointer to a deleted one
     checkpoint=dict(type='AtomicCheckpointHook', interval=10, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # SIGTERM / SIGUSR1 (Slurm's warning, Kubernetes, torchrun) -> all ranks save iter_<k>.pth
+    # after the current iteration and exit with code 75 (resume with --resume); also saves
+    # every interval_minutes of wall time, keeping the newest max_keep_ckpts of these
+    preemption=dict(type='PreemptionHook', signals=('SIGTERM', 'SIGUSR1'), check_interval=1,
+                    interval_minutes=30, max_keep_ckpts=2),
 )
 # masked input | reconstruction | original, to work_dir/reconstructions and the vis backends
 custom_hooks = [dict(type='ReconstructionVisualizationHook', interval=5000, num_images=4)]

@@ -1,7 +1,8 @@
-from .hooks import AtomicCheckpointHook, ReconstructionVisualizationHook
+from .hooks import AtomicCheckpointHook, PreemptionHook, ReconstructionVisualizationHook
 from .loops import ResumableEpochBasedTrainLoop
 from .optimizers import LayerDecayOptimWrapperConstructor, NonFiniteGuardOptimWrapper
+from .training_stopped import CheckpointSaveError, Preempted, TrainingStopped
 
-__all__ = ['AtomicCheckpointHook', 'ReconstructionVisualizationHook',
+__all__ = ['AtomicCheckpointHook', 'PreemptionHook', 'ReconstructionVisualizationHook',
            'ResumableEpochBasedTrainLoop', 'LayerDecayOptimWrapperConstructor',
-           'NonFiniteGuardOptimWrapper']
+           'NonFiniteGuardOptimWrapper', 'CheckpointSaveError', 'Preempted', 'TrainingStopped']
