@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader
 from mim_agnostic.datasets import ResumableSampler, SampleKey, SampleSeededDataset
 from mim_agnostic.utils.safe_load import load_checkpoint_file
 from conftest import REPO_ROOT, run, tool_env
+from test_preemption import TEST_HOOKS, free_port, launch, progress
 from test_reliability import DEMO, SIGKILL_HOOK, SMALL_MODEL, Linear
 
 
@@ -167,22 +168,38 @@ def test_the_loop_continues_the_epoch_of_the_checkpoint_at_its_next_batch(tmp_pa
 
 
 # --------------------------------------------------- stop mid-epoch, resume, compare
-ITERATIONS_PER_EPOCH = 4  # 32 demo images, batch 8
+def config_with_hooks(tmp_path, *hooks: str) -> str:
+    """The demo config with the test hooks (SIGKILL, SIGTERM at an iteration) added."""
+    (tmp_path / 'sigkill_hook.py').write_text(SIGKILL_HOOK)
+    (tmp_path / 'preemption_test_hooks.py').write_text(TEST_HOOKS)
+    path = tmp_path / 'config.py'
+    path.write_text(textwrap.dedent(f"""
+        _base_ = [{DEMO!r}]
+        custom_imports = dict(imports=['mim_agnostic', 'sigkill_hook', 'preemption_test_hooks'])
+        custom_hooks = [dict(type='ReconstructionVisualizationHook', interval=1000),
+                        {', '.join(hooks)}]
+    """))
+    return str(path)
 
 
-def train_command(work_dir, demo_root, *options, config=DEMO, resume=False):
-    """2 epochs of the ResNet-18 demo at 64 px (with drop path: the model draws random
-    numbers too), a checkpoint at iteration 6 (epoch 2, batch 2 of 4) and at the end."""
-    return [sys.executable, 'tools/train.py', str(config), '--work-dir', str(work_dir),
-            *(['--resume'] if resume else []), '--cfg-options',
-            f'train_dataloader.dataset.data_root={demo_root}/imagenet',
+def demo_options(demo_root, *options) -> list:
+    """2 epochs of the ResNet-18 demo at 64 px with drop path (the model draws random numbers
+    too), batch 8 per process (4 iterations per epoch, 2 with two processes), epoch
+    checkpoints; ``options`` added."""
+    return ['--cfg-options', f'train_dataloader.dataset.data_root={demo_root}/imagenet',
             'train_dataloader.batch_size=8', 'train_dataloader.dataset.pipeline.1.scale=64',
             'train_dataloader.dataset.pipeline.3.input_size=64', 'train_cfg.max_epochs=2',
-            *SMALL_MODEL,
-            'model.backbone.drop_path_rate=0.1', 'default_hooks.logger.interval=1',
-            'default_hooks.checkpoint.by_epoch=False', 'default_hooks.checkpoint.interval=6',
-            'default_hooks.checkpoint.max_keep_ckpts=1', 'randomness.seed=0',
-            'randomness.deterministic=True', *options]
+            *SMALL_MODEL, 'model.backbone.drop_path_rate=0.1', 'custom_hooks.0.interval=1000',
+            'default_hooks.logger.interval=1', 'default_hooks.checkpoint.interval=1',
+            'randomness.seed=0', 'randomness.deterministic=True', *options]
+
+
+def train(config, work_dir, demo_root, *options, resume=False, processes=1) -> list:
+    """The command line of tools/train.py, or of tools/dist_train.sh with ``processes``."""
+    launcher = [sys.executable, 'tools/train.py', config] if processes == 1 else \
+        ['bash', 'tools/dist_train.sh', config, str(processes)]
+    return launcher + ['--work-dir', str(work_dir), *(['--resume'] if resume else []),
+                       *demo_options(demo_root, *options)]
 
 
 def workers(num_workers: int, persistent: bool) -> tuple:
@@ -190,9 +207,10 @@ def workers(num_workers: int, persistent: bool) -> tuple:
             f'train_dataloader.persistent_workers={persistent}')
 
 
-def assert_same_training_state(expected_path: str, actual_path: str) -> None:
+def assert_same_training_state(expected_path, actual_path) -> None:
     """Weights, optimizer and scheduler states equal, bit for bit."""
-    expected, actual = load_checkpoint_file(expected_path), load_checkpoint_file(actual_path)
+    expected = load_checkpoint_file(str(expected_path))
+    actual = load_checkpoint_file(str(actual_path))
     assert expected['meta']['iter'] == actual['meta']['iter']
     assert expected['state_dict'].keys() == actual['state_dict'].keys()
     for key, value in expected['state_dict'].items():
@@ -206,37 +224,72 @@ def assert_same_training_state(expected_path: str, actual_path: str) -> None:
 
 
 @pytest.fixture(scope='module')
-def uninterrupted(tmp_path_factory, demo_root) -> str:
-    """The final checkpoint of the run nobody stopped (data loaded in the main process)."""
+def uninterrupted(tmp_path_factory, demo_root):
+    """The final checkpoint of the single-process run nobody stopped (data loaded in the
+    training process)."""
     work_dir = tmp_path_factory.mktemp('uninterrupted')
-    run(train_command(work_dir, demo_root, 'custom_hooks.0.interval=1000', *workers(0, False)))
-    return str(work_dir / 'iter_8.pth')
+    run(train(DEMO, work_dir, demo_root, *workers(0, False)))
+    return work_dir / 'epoch_2.pth'
 
 
-def test_sigkill_mid_epoch_then_resume_with_other_workers_ends_as_the_uninterrupted_run(
+def test_sigkill_after_a_time_based_checkpoint_then_resume_with_other_workers(
         tmp_path, demo_root, uninterrupted):
-    (tmp_path / 'sigkill_hook.py').write_text(SIGKILL_HOOK)
-    killing = tmp_path / 'killing.py'
-    killing.write_text(textwrap.dedent(f"""
-        _base_ = [{DEMO!r}]
-        custom_imports = dict(imports=['mim_agnostic', 'sigkill_hook'])
-        # killed after iteration 7 (epoch 2, batch 3 of 4), after iter_6.pth
-        custom_hooks = [dict(type='ReconstructionVisualizationHook', interval=1000),
-                        dict(type='SigkillAtIterationHook', iteration=7)]
-    """))
-    work_dir = tmp_path / 'killed'
-    killed = subprocess.run(train_command(work_dir, demo_root, *workers(2, True),
-                                          config=killing),
-                            cwd=REPO_ROOT, env=tool_env([str(tmp_path)]),
-                            capture_output=True, text=True, timeout=600)
+    # wall-time checkpoints after every iteration; killed after iteration 7 (epoch 2, batch
+    # 3 of 4) before its own: the newest is iter_6.pth
+    config = config_with_hooks(tmp_path, "dict(type='SigkillAtIterationHook', iteration=7)")
+    work_dir = tmp_path / 'work'
+    killed = subprocess.run(
+        train(config, work_dir, demo_root, *workers(2, True),
+              'default_hooks.preemption.interval_minutes=0.0001'),
+        cwd=REPO_ROOT, env=tool_env([str(tmp_path)]), capture_output=True, text=True,
+        timeout=600)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
-    assert [osp.basename(p) for p in glob.glob(str(work_dir / '*.pth'))] == ['iter_6.pth']
+    assert sorted(osp.basename(p) for p in glob.glob(str(work_dir / '*.pth'))) == \
+        ['epoch_1.pth', 'iter_5.pth', 'iter_6.pth']
     checkpoint = load_checkpoint_file(str(work_dir / 'iter_6.pth'))
     assert (checkpoint['meta']['epoch'], checkpoint['meta']['iter']) == (1, 6)
 
-    log = run(train_command(work_dir, demo_root, 'custom_hooks.0.interval=1000',
-                            *workers(1, False), resume=True))
+    log = run(train(DEMO, work_dir, demo_root, *workers(1, False), resume=True))
     assert 'resumed epoch: 1, iter: 6' in log
     assert 'resuming epoch 2 at iteration 3 of 4' in log
     assert 'Epoch(train) [2][3/4]' in log and 'Epoch(train) [2][1/4]' not in log
-    assert_same_training_state(uninterrupted, str(work_dir / 'iter_8.pth'))
+    assert_same_training_state(uninterrupted, work_dir / 'epoch_2.pth')
+
+
+def test_sigterm_mid_epoch_then_resume_with_other_workers(tmp_path, demo_root, uninterrupted):
+    # SIGTERM to the process group (data workers too, as Slurm does) after iteration 5
+    # (epoch 2, batch 1 of 4)
+    config = config_with_hooks(
+        tmp_path, "dict(type='SignalAtIterationHook', iteration=5, group=True)")
+    work_dir = tmp_path / 'work'
+    code, output = launch(train(config, work_dir, demo_root, *workers(2, True)), tmp_path)
+    assert code == 75, output[-3000:]
+    assert 'SIGTERM: stopped after iteration 5 (epoch 2, batch 1 of 4)' in output
+    checkpoint = load_checkpoint_file(str(work_dir / 'iter_5.pth'))
+    assert (checkpoint['meta']['epoch'], checkpoint['meta']['iter']) == (1, 5)
+
+    log = run(train(DEMO, work_dir, demo_root, *workers(1, False), resume=True))
+    assert 'resuming epoch 2 at iteration 2 of 4' in log
+    assert_same_training_state(uninterrupted, work_dir / 'epoch_2.pth')
+
+
+def test_sigterm_to_one_of_two_gloo_processes_then_resume(tmp_path, demo_root):
+    """Two processes, SIGTERM to rank 1 only after iteration 3 (epoch 2, batch 1 of 2)."""
+    reference = tmp_path / 'uninterrupted'
+    launched = launch(train(DEMO, reference, demo_root, *workers(0, False), processes=2),
+                      tmp_path, port=free_port())
+    assert launched[0] == 0, launched[1][-3000:]
+    config = config_with_hooks(tmp_path, "dict(type='SignalAtIterationHook', iteration=3, "
+                                         "rank=1)")
+    work_dir = tmp_path / 'work'
+    code, output = launch(train(config, work_dir, demo_root, *workers(1, True), processes=2),
+                          tmp_path, port=free_port())
+    assert code != 0 and ': 75' in output, output[-3000:]
+    assert 'SIGTERM: stopped after iteration 3 (epoch 2, batch 1 of 2)' in output
+    assert progress(work_dir, 0) == progress(work_dir, 1) == [1, 2, 3]
+
+    code, output = launch(train(DEMO, work_dir, demo_root, *workers(2, False), resume=True,
+                                processes=2), tmp_path, port=free_port())
+    assert code == 0, output[-3000:]
+    assert 'resuming epoch 2 at iteration 2 of 2' in output
+    assert_same_training_state(reference / 'epoch_2.pth', work_dir / 'epoch_2.pth')

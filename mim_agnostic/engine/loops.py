@@ -129,7 +129,21 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
                       f'of {len(self.dataloader)}: the checkpoint had trained on its first '
                       f'{self._start_batch} batches', logger='current')
         self.runner.message_hub.update_info(ITERS_PER_EPOCH, len(self.dataloader))
-        return super().run()
+        try:
+            return super().run()
+        except BaseException:
+            self._stop_persistent_workers()
+            raise
+
+    def _stop_persistent_workers(self) -> None:
+        """Stop the persistent data workers of a run that stops with an exception (a
+        preemption, a failed save). They outlive the loop in the DataLoader; at exit,
+        multiprocessing would SIGTERM and join them, and workers that ignore SIGTERM
+        (PreemptionHook's) would keep the process from exiting."""
+        iterator = getattr(self.dataloader, '_iterator', None)
+        if iterator is not None and hasattr(iterator, '_shutdown_workers'):
+            self.dataloader._iterator = None
+            iterator._shutdown_workers()
 
     def run_epoch(self) -> None:
         """Iterate one epoch, or the rest of it after a mid-epoch resume."""
