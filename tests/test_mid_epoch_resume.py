@@ -132,16 +132,16 @@ class RecordBatches(Hook):
 
 
 def toy_runner(work_dir, sampler_type='ResumableSampler', batch_size=2, resume_from=None,
-               hooks=()):
-    """2 epochs of 8 samples; a checkpoint every 3 iterations."""
+               hooks=(), loop='ResumableEpochBasedTrainLoop',
+               checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=3)):
+    """2 epochs of 8 samples; by default a checkpoint every 3 iterations."""
     return Runner(
         model=Linear(), work_dir=str(work_dir),
         train_dataloader=dict(dataset=[dict(inputs=torch.ones(2))] * 8, batch_size=batch_size,
                               sampler=dict(type=sampler_type, shuffle=True),
                               collate_fn=dict(type='default_collate')),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
-        train_cfg=dict(type='ResumableEpochBasedTrainLoop', max_epochs=2),
-        default_hooks=dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=3)),
+        train_cfg=dict(type=loop, max_epochs=2), default_hooks=dict(checkpoint=checkpoint),
         custom_hooks=list(hooks), load_from=resume_from, resume=resume_from is not None,
         randomness=dict(seed=0), default_scope='mim_agnostic',
         experiment_name=f'loop_{abs(hash(str(work_dir)))}')
@@ -165,6 +165,24 @@ def test_the_loop_continues_the_epoch_of_the_checkpoint_at_its_next_batch(tmp_pa
                                          'checkpoint was saved after 3 of its 4 iterations, '
                                          'but this run has 2 iterations per epoch'):
         toy_runner(tmp_path / 'other_batch', batch_size=4, resume_from=checkpoint).train()
+
+
+def test_epoch_ends_and_checkpoints_of_mmengines_loop_resume_at_the_next_epoch(tmp_path):
+    # a checkpoint of mmengine's EpochBasedTrainLoop (before this loop existed), at an epoch
+    old = toy_runner(tmp_path / 'old', loop='EpochBasedTrainLoop',
+                     checkpoint=dict(type='CheckpointHook', interval=1))
+    old.train()
+    # an iteration checkpoint after the last batch of epoch 1, before its epoch-end hooks
+    last_batch = toy_runner(tmp_path / 'last_batch',
+                            checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=4))
+    last_batch.train()
+    for checkpoint in (tmp_path / 'old' / 'epoch_1.pth', tmp_path / 'last_batch' / 'iter_4.pth'):
+        record = RecordBatches()
+        resumed = toy_runner(tmp_path / f'resumed_{checkpoint.stem}', hooks=[record],
+                             resume_from=str(checkpoint))
+        resumed.train()
+        assert record.trained == [(1, 0), (1, 1), (1, 2), (1, 3)], checkpoint
+        assert (resumed.epoch, resumed.iter) == (2, 8)
 
 
 # --------------------------------------------------- stop mid-epoch, resume, compare
