@@ -41,7 +41,11 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=260, by_epoch=True, begin=40, end=300,
          convert_to_iter_based=True),
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=300)
+# a resumed run continues mid-epoch at the batch after its checkpoint; seed_per_sample:
+# crops, flips and masks come from (seed, epoch, image index) and the model's randomness
+# from (seed, iteration), so it ends exactly as an uninterrupted run, whatever the number
+# of data workers (False: mmengine's per-worker random streams)
+train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=300, seed_per_sample=True)
 auto_scale_lr = dict(base_batch_size=2048)
 randomness = dict(seed=0, diff_rank_seed=True)
 custom_hooks = []  # MixMIM reconstructs normalised patches: no picture hook

@@ -23,6 +23,7 @@ from mim_agnostic.datasets.transforms import BlockMaskGenerator, CheckedLoadImag
 from mim_agnostic.registry import MODELS, TRANSFORMS
 from mim_agnostic.utils.config_check import find_transforms
 from mim_agnostic.utils.runtime import replace_sync_bn
+from mim_agnostic.utils.seeding import seed_for_sample
 
 REPO_CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                             'configs')
@@ -275,8 +276,10 @@ def format_table(rows: List[Dict[str, object]]) -> str:
 
 def benchmark_pipeline(data_root: str, num_images: int, size: int = 224,
                        model_patch_size: int = 16) -> Dict[str, float]:
-    """Seconds per image of each transform of the A²MIM pretraining pipeline (one worker)
-    on the ImageNet-style folder ``data_root`` and the share taken by the mask generator."""
+    """Seconds per image of the per-sample seeding (``SampleSeededDataset``) and of each
+    transform of the A²MIM pretraining pipeline (one worker) on the ImageNet-style folder
+    ``data_root``, images/s with and without the seeding, and the shares of seeding and
+    mask generator."""
     from mmpretrain.datasets.transforms import PackInputs, RandomFlip, RandomResizedCrop
     from mmpretrain.datasets import ImageNet
     dataset = ImageNet(data_root=data_root, split='train', lazy_init=False)
@@ -287,9 +290,12 @@ def benchmark_pipeline(data_root: str, num_images: int, size: int = 224,
         flip=RandomFlip(prob=0.5),
         mask=BlockMaskGenerator(size, 32, model_patch_size, 0.6),
         pack=PackInputs())
-    seconds = dict.fromkeys(transforms, 0.0)
+    seconds = dict.fromkeys(['seed', *transforms], 0.0)
     count = min(num_images, len(dataset))
     for index in range(count):
+        start = time.perf_counter()
+        seed_for_sample(0, 0, index)
+        seconds['seed'] += time.perf_counter() - start
         results = dict(img_path=dataset.get_data_info(index)['img_path'])
         for name, transform in transforms.items():
             start = time.perf_counter()
@@ -297,5 +303,7 @@ def benchmark_pipeline(data_root: str, num_images: int, size: int = 224,
             seconds[name] += time.perf_counter() - start
     per_image = {name: value / count for name, value in seconds.items()}
     total = sum(per_image.values())
-    return dict(images=count, images_per_s=1 / total, mask_share=per_image['mask'] / total,
+    return dict(images=count, images_per_s=1 / total,
+                images_per_s_unseeded=1 / (total - per_image['seed']),
+                seed_share=per_image['seed'] / total, mask_share=per_image['mask'] / total,
                 **{f'{name}_ms': 1000 * value for name, value in per_image.items()})

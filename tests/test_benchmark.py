@@ -29,8 +29,11 @@ def test_pipeline_benchmark_reports_the_share_of_masking(tmp_path, demo_root):
     run([sys.executable, 'tools/benchmark.py', '--pipeline', f'{demo_root}/imagenet',
          '--pipeline-images', '8', '--size', '96', '--out', str(out)])
     result = json.loads(out.read_text())['pipeline']
-    assert result['images'] == 8 and 0 < result['mask_share'] < 1
-    assert {'load_ms', 'random_resized_crop_ms', 'flip_ms', 'mask_ms', 'pack_ms'} <= set(result)
+    assert result['images'] == 8
+    assert 0 < result['mask_share'] < 1 and 0 < result['seed_share'] < 1
+    assert {'seed_ms', 'load_ms', 'random_resized_crop_ms', 'flip_ms', 'mask_ms',
+            'pack_ms'} <= set(result)
+    assert result['images_per_s_unseeded'] > result['images_per_s']
 
 
 def test_a2mim_loss_under_bf16_autocast_is_close_to_fp32():

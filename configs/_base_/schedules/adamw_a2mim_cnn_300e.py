@@ -30,6 +30,10 @@ param_scheduler = [
          convert_to_iter_based=True),
 ]
 
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=300)
+# a resumed run continues mid-epoch at the batch after its checkpoint; seed_per_sample:
+# crops, flips and masks come from (seed, epoch, image index) and the model's randomness
+# from (seed, iteration), so it ends exactly as an uninterrupted run, whatever the number
+# of data workers (False: mmengine's per-worker random streams)
+train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=300, seed_per_sample=True)
 # lr above is for 8 GPUs x 256; --auto-scale-lr rescales it linearly to the real batch
 auto_scale_lr = dict(base_batch_size=2048)

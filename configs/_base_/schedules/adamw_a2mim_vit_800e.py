@@ -29,5 +29,9 @@ param_scheduler = [
          convert_to_iter_based=True),
 ]
 
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=800)
+# a resumed run continues mid-epoch at the batch after its checkpoint; seed_per_sample:
+# crops, flips and masks come from (seed, epoch, image index) and the model's randomness
+# from (seed, iteration), so it ends exactly as an uninterrupted run, whatever the number
+# of data workers (False: mmengine's per-worker random streams)
+train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=800, seed_per_sample=True)
 auto_scale_lr = dict(base_batch_size=2048)

@@ -59,8 +59,9 @@ class BlockMaskGenerator(BaseTransform):
         self.scale = mask_patch_size // model_patch_size
 
     def generate_mask(self) -> np.ndarray:
-        """One mask, (H/P, W/P) int64, from numpy's global RNG (seeded per worker by
-        mmengine's ``worker_init_fn``)."""
+        """One mask, (H/P, W/P) int64, from numpy's global RNG (seeded per sample by
+        :class:`SampleSeededDataset` in the toolkit's configs, else per worker by mmengine's
+        ``worker_init_fn``)."""
         num_blocks = self.block_grid[0] * self.block_grid[1]
         masked = np.random.permutation(num_blocks)[:self.num_masked_blocks]
         blocks = np.zeros(num_blocks, dtype=np.int64)
