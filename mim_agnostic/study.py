@@ -15,11 +15,12 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
-from typing import Dict, List, Optional, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from .datasets.study_data import StudySizes, make_study_data
 
-BACKBONES = {'r18': 'ResNet-18', 'vit-tiny': 'ViT-tiny'}
+BACKBONES = {'r18': 'ResNet-18', 'vit-tiny-6l': 'ViT-tiny-6l'}
 METHODS = {'a2mim': 'A²MIM', 'simmim': 'SimMIM', 'symmim': 'SymMIM',
            'supervised': 'supervised', 'random': 'random init'}
 STAGES = ('data', 'pretrain', 'evaluate', 'fourier', 'interaction', 'report')
@@ -65,6 +66,8 @@ class StudySettings:
     out_dir: str = 'work_dirs/study'
     data_root: str = 'data/study'
     seed: int = 0
+    jobs: int = 2  # runs at a time (pretrain, evaluate)
+    threads: int = 1  # intra-op threads per run
     fourier_images: int = 64
     interaction_images: int = 8
     interaction_pairs: int = 8
@@ -86,24 +89,28 @@ def write_json(path: str, data: dict) -> None:
     os.replace(f'{path}.tmp', path)  # a kill never leaves a half-written record
 
 
-def run_logged(command: List[str], log_path: str) -> float:
-    """Run ``command`` from the repository root with its output in ``log_path``; returns
-    the wall time in seconds; raises with the log's tail if it fails."""
+def run_logged(command: List[str], log_path: str, threads: int = 1) -> Tuple[float, float]:
+    """Run ``command`` from the repository root on ``threads`` intra-op threads with its
+    output in ``log_path``; returns (wall seconds, CPU seconds of the process and its
+    children); raises with the log's tail if it fails."""
     os.makedirs(osp.dirname(osp.abspath(log_path)), exist_ok=True)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [os.getcwd()] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads),
+               PYTHONPATH=os.pathsep.join(
+                   [os.getcwd()] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
     start = time.time()
     with open(log_path, 'w') as log:
         log.write(' '.join(command) + '\n')
         log.flush()
-        code = subprocess.call(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-    wall = time.time() - start
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = code = os.waitstatus_to_exitcode(status)
+    wall, cpu = time.time() - start, usage.ru_utime + usage.ru_stime
     if code != 0:
         with open(log_path) as f:
             tail = f.read()[-3000:]
         raise RuntimeError(f'exit {code} after {wall:.0f} s: {" ".join(command)}\n'
                            f'--- end of {log_path} ---\n{tail}')
-    return wall
+    return wall, cpu
 
 
 class Study:
@@ -122,10 +129,25 @@ class Study:
     def say(self, message: str) -> None:
         print(f'[study {time.strftime("%H:%M:%S")}] {message}', flush=True)
 
+    def run_tool(self, command: List[str], log_name: str) -> Tuple[float, float]:
+        return run_logged([self.python, *command], self.path('logs', log_name),
+                          self.s.threads)
+
     def record_stage(self, stage: str, wall: float) -> None:
+        """Add ``wall`` seconds to the stage's total (a resumed stage adds up)."""
         times = read_json(self.path('stage_times.json')) or {}
         times[stage] = round(times.get(stage, 0.0) + wall, 1)
         write_json(self.path('stage_times.json'), times)
+
+    def run_parallel(self, stage: str, jobs: Sequence[Callable[[], None]]) -> None:
+        """Run ``jobs`` ``settings.jobs`` at a time and record the stage's wall time."""
+        if not jobs:
+            return
+        start = time.time()
+        with ThreadPoolExecutor(max_workers=self.s.jobs) as pool:
+            for future in [pool.submit(job) for job in jobs]:
+                future.result()  # re-raises a failed job's error
+        self.record_stage(stage, time.time() - start)
 
     # ---------------------------------------------------------------- data
     def data(self) -> None:
@@ -148,26 +170,27 @@ class Study:
     def run_record(self, model: StudyModel) -> Optional[dict]:
         return read_json(self.path('runs', f'{model.name}.json'))
 
+    def pretrain_one(self, model: StudyModel) -> None:
+        work_dir = self.path('work_dirs', model.name)
+        shutil.rmtree(work_dir, ignore_errors=True)  # an interrupted run starts over
+        self.say(f'pretrain {model.name} ({model.config}) ...')
+        wall, cpu = self.run_tool(
+            ['tools/train.py', model.config, '--work-dir', work_dir, '--cfg-options',
+             f'train_dataloader.dataset.data_root={self.s.data_root}',
+             f'randomness.seed={self.s.seed}'], f'{model.name}.train.log')
+        with open(osp.join(work_dir, 'last_checkpoint')) as f:
+            checkpoint = f.read().strip()
+        iterations = int(osp.basename(checkpoint)[len('iter_'):-len('.pth')])
+        write_json(self.path('runs', f'{model.name}.json'),
+                   dict(config=model.config, checkpoint=checkpoint, iterations=iterations,
+                        wall_s=round(wall, 1), cpu_s=round(cpu, 1)))
+        self.say(f'pretrain {model.name}: {iterations} iterations in {wall:.0f} s '
+                 f'({cpu:.0f} CPU-s)')
+
     def pretrain(self) -> None:
-        for model in self.models:
-            if model.config is None or self.run_record(model) is not None:
-                continue
-            work_dir = self.path('work_dirs', model.name)
-            shutil.rmtree(work_dir, ignore_errors=True)  # an interrupted run starts over
-            self.say(f'pretrain {model.name} ({model.config}) ...')
-            wall = run_logged(
-                [self.python, 'tools/train.py', model.config, '--work-dir', work_dir,
-                 '--cfg-options', f'train_dataloader.dataset.data_root={self.s.data_root}',
-                 f'randomness.seed={self.s.seed}'],
-                self.path('logs', f'{model.name}.train.log'))
-            with open(osp.join(work_dir, 'last_checkpoint')) as f:
-                checkpoint = f.read().strip()
-            iterations = int(osp.basename(checkpoint)[len('iter_'):-len('.pth')])
-            write_json(self.path('runs', f'{model.name}.json'),
-                       dict(config=model.config, checkpoint=checkpoint,
-                            iterations=iterations, wall_s=round(wall, 1)))
-            self.record_stage('pretrain', wall)
-            self.say(f'pretrain {model.name}: {iterations} iterations in {wall:.0f} s')
+        pending = [model for model in self.models
+                   if model.config is not None and self.run_record(model) is None]
+        self.run_parallel('pretrain', [lambda m=m: self.pretrain_one(m) for m in pending])
 
     def checkpoint(self, model: StudyModel) -> List[str]:
         """[] for random init, else [the run's final checkpoint] (the run must be done)."""
@@ -183,22 +206,23 @@ class Study:
     def classifier_dir(self, model: StudyModel) -> str:
         return self.path('classifiers', model.name)
 
+    def evaluate_one(self, model: StudyModel) -> None:
+        out = self.path('eval', f'{model.name}.json')
+        self.say(f'evaluate {model.name} ...')
+        wall, cpu = self.run_tool(
+            ['tools/evaluate.py', model.eval_config, *self.checkpoint(model),
+             '--data-root', self.s.data_root, '--protocol', 'knn', 'linear',
+             '--cache-dir', self.path('feature_cache'),
+             '--save-classifier', self.classifier_dir(model), '--out', out],
+            f'{model.name}.eval.log')
+        result = read_json(out)
+        self.say(f'evaluate {model.name}: kNN {result["knn"]["top1"]:.1f} %, linear '
+                 f'{result["linear"]["top1"]:.1f} % in {wall:.0f} s ({cpu:.0f} CPU-s)')
+
     def evaluate(self) -> None:
-        for model in self.models:
-            out = self.path('eval', f'{model.name}.json')
-            if osp.isfile(out):
-                continue
-            self.say(f'evaluate {model.name} ...')
-            wall = run_logged(
-                [self.python, 'tools/evaluate.py', model.eval_config, *self.checkpoint(model),
-                 '--data-root', self.s.data_root, '--protocol', 'knn', 'linear',
-                 '--cache-dir', self.path('feature_cache'),
-                 '--save-classifier', self.classifier_dir(model), '--out', out],
-                self.path('logs', f'{model.name}.eval.log'))
-            self.record_stage('evaluate', wall)
-            result = read_json(out)
-            self.say(f'evaluate {model.name}: kNN {result["knn"]["top1"]:.1f} %, linear '
-                     f'{result["linear"]["top1"]:.1f} % in {wall:.0f} s')
+        pending = [model for model in self.models
+                   if not osp.isfile(self.path('eval', f'{model.name}.json'))]
+        self.run_parallel('evaluate', [lambda m=m: self.evaluate_one(m) for m in pending])
 
     # ------------------------------------------------------------ analysis
     def backbones(self) -> List[str]:
@@ -214,11 +238,10 @@ class Study:
                 if model.backbone == backbone:
                     args += ['--model', model.label, model.eval_config, *self.checkpoint(model)]
             self.say(f'fourier {backbone} ...')
-            wall = run_logged(
-                [self.python, 'tools/analysis/fourier_features.py', *args,
-                 '--data-root', self.s.data_root, '--split', 'val',
-                 '--num-images', str(self.s.fourier_images), '--out-dir', out_dir],
-                self.path('logs', f'fourier_{backbone}.log'))
+            wall, _ = self.run_tool(
+                ['tools/analysis/fourier_features.py', *args, '--data-root', self.s.data_root,
+                 '--split', 'val', '--num-images', str(self.s.fourier_images),
+                 '--out-dir', out_dir], f'fourier_{backbone}.log')
             self.record_stage('fourier', wall)
             self.say(f'fourier {backbone}: {wall:.0f} s')
 
@@ -234,14 +257,14 @@ class Study:
                     args += ['--model', model.label, osp.join(folder, 'classifier.py'),
                              osp.join(folder, 'classifier.pth')]
             self.say(f'interaction {backbone} ...')
-            wall = run_logged(
-                [self.python, 'tools/analysis/interaction_order.py', *args,
+            wall, _ = self.run_tool(
+                ['tools/analysis/interaction_order.py', *args,
                  '--data-root', self.s.data_root, '--split', 'val',
                  '--grid', str(self.s.interaction_grid),
                  '--num-images', str(self.s.interaction_images),
                  '--num-pairs', str(self.s.interaction_pairs),
                  '--num-contexts', str(self.s.interaction_contexts), '--out-dir', out_dir],
-                self.path('logs', f'interaction_{backbone}.log'))
+                f'interaction_{backbone}.log')
             self.record_stage('interaction', wall)
             self.say(f'interaction {backbone}: {wall:.0f} s')
 
@@ -255,7 +278,8 @@ class Study:
                 backbone=BACKBONES[model.backbone], method=model.label,
                 knn_top1=result.get('knn', {}).get('top1'),
                 linear_top1=result.get('linear', {}).get('top1'),
-                iterations=run.get('iterations'), pretrain_wall_s=run.get('wall_s')))
+                iterations=run.get('iterations'), pretrain_wall_s=run.get('wall_s'),
+                pretrain_cpu_s=run.get('cpu_s')))
         return rows
 
     def report(self, plots_to: Optional[str] = None) -> str:
@@ -268,12 +292,14 @@ class Study:
             return '–' if value is None else format(value, fmt)
 
         lines = ['| backbone | method | kNN top-1 (%) | linear top-1 (%) | iterations | '
-                 'pretraining wall (s) |', '|---|---|---:|---:|---:|---:|']
+                 'pretraining wall (s) | pretraining CPU (s) |',
+                 '|---|---|---:|---:|---:|---:|---:|']
         for row in rows:
             lines.append(f'| {row["backbone"]} | {row["method"]} | '
                          f'{cell(row["knn_top1"], ".1f")} | {cell(row["linear_top1"], ".1f")} | '
                          f'{cell(row["iterations"], "d")} | '
-                         f'{cell(row["pretrain_wall_s"], ".0f")} |')
+                         f'{cell(row["pretrain_wall_s"], ".0f")} | '
+                         f'{cell(row["pretrain_cpu_s"], ".0f")} |')
         table = '\n'.join(lines)
         plots = {}
         for analysis, name in (('fourier', 'fourier_features'),

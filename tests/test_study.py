@@ -83,7 +83,7 @@ def test_study_data_rejects_bad_sizes_before_writing(tmp_path, key, value):
 def test_the_study_has_every_method_on_both_backbones():
     models = study_models(osp.join(REPO_ROOT, 'configs', 'study'))
     assert [m.name for m in models] == [
-        f'{method}_{backbone}' for backbone in ('r18', 'vit-tiny')
+        f'{method}_{backbone}' for backbone in ('r18', 'vit-tiny-6l')
         for method in ('a2mim', 'simmim', 'symmim', 'supervised', 'random')]
     for model in models:
         assert osp.isfile(model.eval_config)
@@ -102,14 +102,14 @@ def test_finished_stages_are_skipped(tmp_path):
         if model.config:
             write_json(study.path('runs', f'{model.name}.json'),
                        dict(config=model.config, checkpoint='x.pth', iterations=100 + i,
-                            wall_s=60.0))
+                            wall_s=60.0, cpu_s=50.0))
         write_json(study.path('eval', f'{model.name}.json'),
                    dict(knn=dict(top1=10.0 + i), linear=dict(top1=20.5 + i)))
     study.pretrain()
     study.evaluate()
     table = study.report()
-    assert '| ResNet-18 | SymMIM | 12.0 | 22.5 | 102 | 60 |' in table
-    assert '| ResNet-18 | random init | 14.0 | 24.5 | – | – |' in table
+    assert '| ResNet-18 | SymMIM | 12.0 | 22.5 | 102 | 60 | 50 |' in table
+    assert '| ResNet-18 | random init | 14.0 | 24.5 | – | – | – |' in table
 
 
 @pytest.mark.parametrize('config', STUDY_CONFIGS, ids=osp.basename)

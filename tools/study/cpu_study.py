@@ -31,6 +31,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--config-dir', default='configs/study')
     parser.add_argument('--plots-to', help='also copy the plots here as '
                         'study_<fourier|interaction>_<backbone>.png')
+    parser.add_argument('--jobs', type=int, default=defaults.jobs,
+                        help='runs at a time in the pretrain and evaluate stages')
+    parser.add_argument('--threads', type=int, default=defaults.threads,
+                        help='intra-op threads per run (1: on a shared 2-core machine two '
+                        'threads per process are several times slower than one)')
     for name in ('fourier_images', 'interaction_images', 'interaction_pairs',
                  'interaction_contexts', 'interaction_grid'):
         parser.add_argument('--' + name.replace('_', '-'), type=int,
