@@ -1,5 +1,5 @@
-from .hooks import AtomicCheckpointHook, ReconstructionVisualizationHook
+from .hooks import AtomicCheckpointHook, OnlineKNNHook, ReconstructionVisualizationHook
 from .optimizers import LayerDecayOptimWrapperConstructor, NonFiniteGuardOptimWrapper
 
-__all__ = ['AtomicCheckpointHook', 'ReconstructionVisualizationHook',
+__all__ = ['AtomicCheckpointHook', 'OnlineKNNHook', 'ReconstructionVisualizationHook',
            'LayerDecayOptimWrapperConstructor', 'NonFiniteGuardOptimWrapper']

@@ -1,4 +1,5 @@
+from .feature_pool import FeaturePool
 from .pixel_shuffle_decoder import PixelShuffleDecoder
 from .simple_feature_pyramid import SimpleFeaturePyramid
 
-__all__ = ['PixelShuffleDecoder', 'SimpleFeaturePyramid']
+__all__ = ['FeaturePool', 'PixelShuffleDecoder', 'SimpleFeaturePyramid']
