@@ -66,13 +66,15 @@ class StudySettings:
     out_dir: str = 'work_dirs/study'
     data_root: str = 'data/study'
     seed: int = 0
-    jobs: int = 2  # runs at a time (pretrain, evaluate)
+    jobs: int = 2  # subprocesses at a time (runs, evaluations, analyses of each backbone)
     threads: int = 1  # intra-op threads per run
     fourier_images: int = 64
-    interaction_images: int = 8
-    interaction_pairs: int = 8
+    interaction_images: int = 6
+    interaction_pairs: int = 6
     interaction_contexts: int = 4
-    interaction_grid: int = 4
+    interaction_grid: int = 4  # 4 x 4 patches of 16 px on the 64 px crops
+    # ratios r of the orders m = floor(r (n - 2)): m = 0, 1, 2, 4, 7, 9, 12, 14 of 14
+    interaction_orders: Tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0)
 
 
 def read_json(path: str) -> Optional[dict]:
@@ -228,45 +230,46 @@ class Study:
     def backbones(self) -> List[str]:
         return list(dict.fromkeys(model.backbone for model in self.models))
 
+    def fourier_one(self, backbone: str) -> None:
+        args = []
+        for model in self.models:
+            if model.backbone == backbone:
+                args += ['--model', model.label, model.eval_config, *self.checkpoint(model)]
+        self.say(f'fourier {backbone} ...')
+        wall, cpu = self.run_tool(
+            ['tools/analysis/fourier_features.py', *args, '--data-root', self.s.data_root,
+             '--split', 'val', '--num-images', str(self.s.fourier_images),
+             '--out-dir', self.path('fourier', backbone)], f'fourier_{backbone}.log')
+        self.say(f'fourier {backbone}: {wall:.0f} s ({cpu:.0f} CPU-s)')
+
     def fourier(self) -> None:
-        for backbone in self.backbones():
-            out_dir = self.path('fourier', backbone)
-            if osp.isfile(osp.join(out_dir, 'fourier_features.json')):
-                continue
-            args = []
-            for model in self.models:
-                if model.backbone == backbone:
-                    args += ['--model', model.label, model.eval_config, *self.checkpoint(model)]
-            self.say(f'fourier {backbone} ...')
-            wall, _ = self.run_tool(
-                ['tools/analysis/fourier_features.py', *args, '--data-root', self.s.data_root,
-                 '--split', 'val', '--num-images', str(self.s.fourier_images),
-                 '--out-dir', out_dir], f'fourier_{backbone}.log')
-            self.record_stage('fourier', wall)
-            self.say(f'fourier {backbone}: {wall:.0f} s')
+        pending = [backbone for backbone in self.backbones() if not osp.isfile(
+            self.path('fourier', backbone, 'fourier_features.json'))]
+        self.run_parallel('fourier', [lambda b=b: self.fourier_one(b) for b in pending])
+
+    def interaction_one(self, backbone: str) -> None:
+        args = []
+        for model in self.models:
+            if model.backbone == backbone:
+                folder = self.classifier_dir(model)
+                args += ['--model', model.label, osp.join(folder, 'classifier.py'),
+                         osp.join(folder, 'classifier.pth')]
+        self.say(f'interaction {backbone} ...')
+        wall, cpu = self.run_tool(
+            ['tools/analysis/interaction_order.py', *args, '--data-root', self.s.data_root,
+             '--split', 'val', '--grid', str(self.s.interaction_grid),
+             '--orders', *map(str, self.s.interaction_orders),
+             '--num-images', str(self.s.interaction_images),
+             '--num-pairs', str(self.s.interaction_pairs),
+             '--num-contexts', str(self.s.interaction_contexts),
+             '--seed', str(self.s.seed), '--out-dir', self.path('interaction', backbone)],
+            f'interaction_{backbone}.log')
+        self.say(f'interaction {backbone}: {wall:.0f} s ({cpu:.0f} CPU-s)')
 
     def interaction(self) -> None:
-        for backbone in self.backbones():
-            out_dir = self.path('interaction', backbone)
-            if osp.isfile(osp.join(out_dir, 'interaction_order.json')):
-                continue
-            args = []
-            for model in self.models:
-                if model.backbone == backbone:
-                    folder = self.classifier_dir(model)
-                    args += ['--model', model.label, osp.join(folder, 'classifier.py'),
-                             osp.join(folder, 'classifier.pth')]
-            self.say(f'interaction {backbone} ...')
-            wall, _ = self.run_tool(
-                ['tools/analysis/interaction_order.py', *args,
-                 '--data-root', self.s.data_root, '--split', 'val',
-                 '--grid', str(self.s.interaction_grid),
-                 '--num-images', str(self.s.interaction_images),
-                 '--num-pairs', str(self.s.interaction_pairs),
-                 '--num-contexts', str(self.s.interaction_contexts), '--out-dir', out_dir],
-                f'interaction_{backbone}.log')
-            self.record_stage('interaction', wall)
-            self.say(f'interaction {backbone}: {wall:.0f} s')
+        pending = [backbone for backbone in self.backbones() if not osp.isfile(
+            self.path('interaction', backbone, 'interaction_order.json'))]
+        self.run_parallel('interaction', [lambda b=b: self.interaction_one(b) for b in pending])
 
     # -------------------------------------------------------------- report
     def rows(self) -> List[dict]:

@@ -40,6 +40,8 @@ def parse_args() -> argparse.Namespace:
                  'interaction_contexts', 'interaction_grid'):
         parser.add_argument('--' + name.replace('_', '-'), type=int,
                             default=getattr(defaults, name))
+    parser.add_argument('--interaction-orders', type=float, nargs='+',
+                        default=list(defaults.interaction_orders))
     return parser.parse_args()
 
 
@@ -47,6 +49,7 @@ def main() -> None:
     args = parse_args()
     settings = StudySettings(**{key: getattr(args, key)
                                 for key in vars(StudySettings()) if hasattr(args, key)})
+    settings.interaction_orders = tuple(settings.interaction_orders)
     models = [model for model in study_models(args.config_dir, args.backbones)
               if model.method in args.methods]
     start = time.time()
