@@ -281,6 +281,8 @@ class Study:
                 backbone=BACKBONES[model.backbone], method=model.label,
                 knn_top1=result.get('knn', {}).get('top1'),
                 linear_top1=result.get('linear', {}).get('top1'),
+                knn_top5=result.get('knn', {}).get('top5'),
+                linear_top5=result.get('linear', {}).get('top5'),
                 iterations=run.get('iterations'), pretrain_wall_s=run.get('wall_s'),
                 pretrain_cpu_s=run.get('cpu_s')))
         return rows
@@ -294,12 +296,13 @@ class Study:
         def cell(value, fmt):
             return '–' if value is None else format(value, fmt)
 
-        lines = ['| backbone | method | kNN top-1 (%) | linear top-1 (%) | iterations | '
-                 'pretraining wall (s) | pretraining CPU (s) |',
-                 '|---|---|---:|---:|---:|---:|---:|']
+        lines = ['| backbone | method | kNN top-1 (%) | linear top-1 (%) | kNN top-5 (%) | '
+                 'linear top-5 (%) | iterations | pretraining wall (s) | pretraining CPU (s) |',
+                 '|---|---|---:|---:|---:|---:|---:|---:|---:|']
         for row in rows:
             lines.append(f'| {row["backbone"]} | {row["method"]} | '
                          f'{cell(row["knn_top1"], ".1f")} | {cell(row["linear_top1"], ".1f")} | '
+                         f'{cell(row["knn_top5"], ".1f")} | {cell(row["linear_top5"], ".1f")} | '
                          f'{cell(row["iterations"], "d")} | '
                          f'{cell(row["pretrain_wall_s"], ".0f")} | '
                          f'{cell(row["pretrain_cpu_s"], ".0f")} |')

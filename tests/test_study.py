@@ -104,12 +104,12 @@ def test_finished_stages_are_skipped(tmp_path):
                        dict(config=model.config, checkpoint='x.pth', iterations=100 + i,
                             wall_s=60.0, cpu_s=50.0))
         write_json(study.path('eval', f'{model.name}.json'),
-                   dict(knn=dict(top1=10.0 + i), linear=dict(top1=20.5 + i)))
+                   dict(knn=dict(top1=10.0 + i, top5=30.0), linear=dict(top1=20.5 + i, top5=40.0)))
     study.pretrain()
     study.evaluate()
     table = study.report()
-    assert '| ResNet-18 | SymMIM | 12.0 | 22.5 | 102 | 60 | 50 |' in table
-    assert '| ResNet-18 | random init | 14.0 | 24.5 | – | – | – |' in table
+    assert '| ResNet-18 | SymMIM | 12.0 | 22.5 | 30.0 | 40.0 | 102 | 60 | 50 |' in table
+    assert '| ResNet-18 | random init | 14.0 | 24.5 | 30.0 | 40.0 | – | – | – |' in table
 
 
 @pytest.mark.parametrize('config', STUDY_CONFIGS, ids=osp.basename)
