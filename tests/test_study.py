@@ -14,7 +14,7 @@ from mmengine.dataset import default_collate
 
 from mim_agnostic.datasets.study_data import StudySizes, make_study_data, study_class_name
 from mim_agnostic.registry import DATASETS, MODELS
-from mim_agnostic.study import Study, StudySettings, study_models
+from mim_agnostic.study import Study, StudySettings, study_models, write_json
 from mim_agnostic.utils.config_check import check_mim_model_against_data
 from conftest import REPO_ROOT
 
@@ -97,7 +97,6 @@ def test_finished_stages_are_skipped(tmp_path):
     models = study_models(osp.join(REPO_ROOT, 'configs', 'study'), ['r18'])
     study = Study(StudySettings(out_dir=str(tmp_path), data_root=str(tmp_path / 'none')),
                   models)
-    from mim_agnostic.study import write_json
     for i, model in enumerate(models):
         if model.config:
             write_json(study.path('runs', f'{model.name}.json'),
