@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import os.path as osp
+import random
 import shutil
 import sys
 
@@ -19,15 +20,18 @@ from mmengine.runner import load_checkpoint
 from scipy.optimize import minimize
 
 from conftest import REPO_ROOT, run
-from mim_agnostic.evaluation import (EvalSettings, FeatureExtractor, build_eval_dataloader,
-                                     evaluate_checkpoint, fit_linear, knn_classify, knn_scores,
-                                     linear_probe, save_classifier, scan_split)
+from mim_agnostic.engine.hooks.online_knn_hook import (evenly_spaced, interleave,
+                                                       preserved_rng)
+from mim_agnostic.evaluation import (EvalSettings, FeatureExtractor, SplitFiles,
+                                     build_eval_dataloader, evaluate_checkpoint, fit_linear,
+                                     knn_classify, knn_scores, linear_probe, save_classifier,
+                                     scan_split)
 from mim_agnostic.evaluation.knn import nearest_neighbours
 from mim_agnostic.evaluation.linear_probe import stratified_holdout
 from mim_agnostic.models.backbones import MIMResNet
 from mim_agnostic.models.necks import FeaturePool
 from mim_agnostic.registry import MODELS
-from mim_agnostic.utils.safe_load import load_checkpoint_file
+from mim_agnostic.utils.safe_load import UnsafeCheckpointError, load_checkpoint_file
 
 DEMO = osp.join(REPO_ROOT, 'configs', 'demo', 'a2mim_r50_demo.py')
 KNN_DEMO = osp.join(REPO_ROOT, 'configs', 'demo', 'a2mim_r18_knn_demo.py')
@@ -328,10 +332,42 @@ def test_exported_classifier_equals_the_probe(demo_root, tmp_path):
 def train_command(work_dir, demo_root, *options, config=KNN_DEMO):
     return [sys.executable, 'tools/train.py', config, '--work-dir', str(work_dir),
             '--cfg-options', f'train_dataloader.dataset.data_root={demo_root}/imagenet',
-            'train_dataloader.batch_size=8', 'train_cfg.max_epochs=2',
-            'default_hooks.logger.interval=1', 'default_hooks.checkpoint.interval=2',
+            'train_dataloader.dataset.indices=16',  # 2 iterations of 8 per epoch
+            'train_dataloader.batch_size=8', 'train_dataloader.num_workers=0',
+            'train_cfg.max_epochs=2', 'default_hooks.logger.interval=1',
+            'default_hooks.checkpoint.interval=2',
             'custom_hooks.0.interval=1000', 'randomness.seed=0',
             'randomness.deterministic=True', *options]
+
+
+def test_evaluation_leaves_the_global_rng_alone(demo_root):
+    states = lambda: (random.getstate(), np.random.get_state()[1].copy(),  # noqa: E731
+                      torch.get_rng_state())
+    before = states()
+    with preserved_rng():
+        random.random(), np.random.rand(), torch.rand(1)
+    after = states()
+    assert after[0] == before[0] and np.array_equal(after[1], before[1])
+    assert torch.equal(after[2], before[2])
+    # iterating an eval loader draws nothing from the global torch RNG (its own generator)
+    loader = build_eval_dataloader(r18_config(), osp.join(demo_root, 'imagenet'), 'val', 8, 0)
+    next(iter(loader))
+    assert torch.equal(torch.get_rng_state(), before[2])
+
+
+def test_hook_subsets_are_evenly_spaced_over_the_classes():
+    files = SplitFiles([(f'{label}/{i}.png', label) for label in range(3) for i in range(4)],
+                       ('a', 'b', 'c'))
+    subset = evenly_spaced(files, 6)
+    assert [label for _, label in subset.samples] == [0, 0, 1, 1, 2, 2]
+    assert evenly_spaced(files, None) is files and evenly_spaced(files, 20) is files
+
+
+def test_gathered_shards_come_back_in_order():
+    samples = torch.arange(22.).reshape(11, 2)  # 11 samples over 3 ranks: 4, 4, 3 rows
+    shards = [torch.cat([samples[r::3], torch.zeros(4 - len(samples[r::3]), 2)])
+              for r in range(3)]
+    assert torch.equal(interleave(shards, 11), samples)
 
 
 def test_online_knn_hook_logs_and_leaves_training_alone(demo_root, tmp_path):
@@ -343,8 +379,13 @@ def test_online_knn_hook_logs_and_leaves_training_alone(demo_root, tmp_path):
     for path in glob.glob(str(with_hook / '*' / 'vis_data' / 'scalars.json')):
         with open(path) as f:
             records += [json.loads(line) for line in f if 'knn/top1' in line]
-    assert [r['step'] for r in records] == [4, 8]  # after epochs 1 and 2 (4 iterations each)
+    assert [r['step'] for r in records] == [2, 4]  # after epochs 1 and 2 (2 iterations each)
     assert all(0 <= r['knn/top1'] <= r['knn/top5'] <= 100 for r in records)
+    # the last value is tools/evaluate.py's kNN of the checkpoint saved after it
+    settings = EvalSettings(data_root=f'{demo_root}/imagenet', protocols=['knn'], num_workers=0)
+    offline = evaluate_checkpoint(r18_config(), str(with_hook / 'epoch_2.pth'), settings)
+    assert (offline['knn']['top1'], offline['knn']['top5']) == \
+        (records[-1]['knn/top1'], records[-1]['knn/top5'])
     # the same run without the hook ends with exactly the same weights
     without = tmp_path / 'without'
     run(train_command(without, demo_root, *R18_OPTIONS, config=DEMO))
@@ -356,6 +397,16 @@ def test_online_knn_hook_logs_and_leaves_training_alone(demo_root, tmp_path):
 
 
 # ---------------------------------------------------------------------- bad inputs
+class Payload:
+    """Unpickling this runs a shell command."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f'touch {self.marker}', )
+
+
 def test_bad_inputs_fail_before_extraction(demo_root, tmp_path):
     cfg = r18_config()
     empty = tmp_path / 'empty'
@@ -382,6 +433,13 @@ def test_bad_inputs_fail_before_extraction(demo_root, tmp_path):
                                          r'unexpected keys .*layer1\.0\.conv3\.weight'):
         evaluate_checkpoint(cfg, wrong, settings)
     assert not cache.exists()
+    # pickled code in the checkpoint: refused, never run
+    marker = tmp_path / 'pwned'
+    evil = str(tmp_path / 'evil.pth')
+    torch.save(dict(state_dict={}, meta=dict(note=Payload(marker))), evil)
+    with pytest.raises(UnsafeCheckpointError, match=r'refused to load .*\(posix.system\)'):
+        FeatureExtractor(cfg, evil)
+    assert not marker.exists()
     output = run([sys.executable, 'tools/evaluate.py', DEMO, wrong, '--data-root',
                   str(empty), '--cfg-options', *R18_OPTIONS], expect_failure=True)
     assert 'error: ' in output and 'holds no images' in output

@@ -96,8 +96,10 @@ def _list_classes(root: str, samples: Sequence[Tuple[str, int]],
     return tuple(folders.get(label, str(label)) for label in range(num_classes))
 
 
-def scan_split(data_root: str, split: str, reference_split: Optional[str] = 'train') -> SplitFiles:
-    """The images and labels of ``split``; labels follow ``reference_split``'s classes.
+def scan_split(data_root: str, split: str, reference_split: Optional[str] = 'train',
+               reference: Optional[SplitFiles] = None) -> SplitFiles:
+    """The images and labels of ``split``; labels follow ``reference_split``'s classes
+    (``reference``: that split's scan, if the caller has it already).
 
     Raises FileNotFoundError / ValueError naming the folder, list file or class for: a
     missing root or split, a split without images, a listed file that does not exist and a
@@ -106,8 +108,9 @@ def scan_split(data_root: str, split: str, reference_split: Optional[str] = 'tra
     root = osp.expanduser(data_root)
     if not osp.isdir(root):
         raise FileNotFoundError(f'data root {data_root}: no such folder')
-    reference = None
-    if reference_split is not None and reference_split != split:
+    if reference_split is None or reference_split == split:
+        reference = None
+    elif reference is None:
         reference = scan_split(root, reference_split, reference_split=None)
     if osp.isfile(osp.join(root, 'meta', f'{split}.txt')):
         samples = _read_list(root, split)

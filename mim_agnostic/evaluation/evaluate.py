@@ -56,7 +56,8 @@ def evaluate_checkpoint(cfg: Config, checkpoint: Optional[str],
     features extracted (or read from the cache)."""
     settings.check()
     train_files = scan_split(settings.data_root, settings.train_split, reference_split=None)
-    val_files = scan_split(settings.data_root, settings.val_split, settings.train_split)
+    val_files = scan_split(settings.data_root, settings.val_split, settings.train_split,
+                           reference=train_files)
     extractor = FeatureExtractor(cfg, checkpoint, settings.pool, settings.seed)
     extractor.to(settings.device)
     image_size = settings.image_size or training_crop_size(cfg)

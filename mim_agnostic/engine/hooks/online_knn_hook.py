@@ -40,6 +40,12 @@ def evenly_spaced(files: SplitFiles, limit: Optional[int]) -> SplitFiles:
     return SplitFiles([files.samples[i * count // limit] for i in range(limit)], files.classes)
 
 
+def interleave(shards: List[torch.Tensor], total: int) -> torch.Tensor:
+    """Undo ``samples[r::W]`` sharding: W (rows, C) shards, zero-padded to equal rows, ->
+    the first ``total`` samples in their original order."""
+    return torch.stack(shards, dim=1).reshape(-1, shards[0].shape[1])[:total]
+
+
 @HOOKS.register_module()
 class OnlineKNNHook(Hook):
     """Every ``interval`` epochs and after the last one: weighted kNN top-1/top-5 (percent)
@@ -92,8 +98,10 @@ class OnlineKNNHook(Hook):
         if not isinstance(runner.train_loop, EpochBasedTrainLoop):
             raise ValueError('OnlineKNNHook needs an epoch-based train loop (train_cfg.by_epoch)')
         train_split, val_split = self.splits
-        train = evenly_spaced(scan_split(self.data_root, train_split, None), self.limits[0])
-        val = evenly_spaced(scan_split(self.data_root, val_split, train_split), self.limits[1])
+        all_train = scan_split(self.data_root, train_split, None)
+        train = evenly_spaced(all_train, self.limits[0])
+        val = evenly_spaced(scan_split(self.data_root, val_split, train_split, all_train),
+                            self.limits[1])
         rank, world_size = get_dist_info()
         self.sizes = (len(train.samples), len(val.samples))
         self.num_classes = len(train.classes)
@@ -120,7 +128,7 @@ class OnlineKNNHook(Hook):
         rows = -(-total // world_size)
         padded = features.new_zeros(rows, features.shape[1])
         padded[:len(features)] = features
-        return torch.stack(all_gather(padded), dim=1).reshape(-1, features.shape[1])[:total]
+        return interleave(all_gather(padded), total)
 
     def evaluate(self, runner) -> dict:
         """Run the protocol now; returns ``{'top1', 'top5', 'k', 'temperature'}``."""
