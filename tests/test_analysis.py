@@ -250,6 +250,16 @@ def test_constant_pairwise_interaction_gives_flat_j_and_the_known_strength():
     assert result['orders'] == [0, 7, 14]
     assert result['strength'] == pytest.approx([weight] * 3, abs=1e-5)
     assert result['J'] == pytest.approx([1.0] * 3, abs=1e-5)
+    assert result['J_sem'] == pytest.approx([0.0] * 3, abs=1e-5)  # every |I| is the same
+
+
+def test_j_is_normalised_by_the_mean_over_orders_with_its_standard_error():
+    from mim_agnostic.analysis import interaction_strength
+    # 2 images x 2 orders x 2 pairs: order 0 |I| = 1, 3, 1, 3; order 1 |I| = 2 everywhere
+    inter = torch.tensor([[[1.0, -3.0], [2.0, 2.0]], [[-1.0, 3.0], [-2.0, 2.0]]])
+    result = interaction_strength(inter)
+    assert result['strength'] == [2.0, 2.0] and result['J'] == [1.0, 1.0]
+    assert result['J_sem'] == pytest.approx([np.std([1, 3, 1, 3], ddof=1) / 2 / 2, 0.0])
 
 
 @pytest.mark.parametrize('kwargs,message', [

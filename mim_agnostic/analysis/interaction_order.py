@@ -153,11 +153,16 @@ def forward_passes(grid: int, orders: Sequence[int], num_pairs: int, num_context
     return 4 * num_pairs * sum(1 if math.comb(n - 2, m) == 1 else num_contexts for m in orders)
 
 
-def interaction_strength(interactions: torch.Tensor) -> Tuple[List[float], List[float]]:
-    """(images, orders, pairs) I^(m)(i, j) -> (E|I^(m)| per order, J(m) = that / its mean
-    over the orders)."""
-    strength = interactions.abs().mean(dim=(0, 2))
-    return strength.tolist(), (strength / strength.mean()).tolist()
+def interaction_strength(interactions: torch.Tensor) -> Dict[str, List[float]]:
+    """(images, orders, pairs) I^(m)(i, j) -> ``strength`` E|I^(m)| per order, ``J`` =
+    strength / its mean over the orders, and ``J_sem``, the standard error of J over the
+    sampled (image, pair) values (how much of a J curve's shape is sampling noise)."""
+    absolute = interactions.abs().transpose(0, 1).flatten(1)  # (orders, images * pairs)
+    strength = absolute.mean(dim=1)
+    sem = absolute.std(dim=1) / math.sqrt(absolute.shape[1]) if absolute.shape[1] > 1 \
+        else torch.zeros_like(strength)
+    return dict(strength=strength.tolist(), J=(strength / strength.mean()).tolist(),
+                J_sem=(sem / strength.mean()).tolist())
 
 
 def multi_order_interaction(model: Callable[[torch.Tensor], torch.Tensor],
@@ -180,7 +185,8 @@ def multi_order_interaction(model: Callable[[torch.Tensor], torch.Tensor],
         seed: seeds the pairs and contexts (the same for every model on the same data).
         image_size: (H, W) of the images, to check the request before any forward pass.
     Returns:
-        dict with ``ratios``, ``orders``, ``strength`` (E|I^(m)|), ``J`` and the settings.
+        dict with ``ratios``, ``orders``, ``strength`` (E|I^(m)|), ``J``, ``J_sem`` and the
+        settings.
     """
     if score not in SCORES:
         raise ValueError(f'score {score!r}: choose one of {SCORES}')
@@ -207,8 +213,8 @@ def multi_order_interaction(model: Callable[[torch.Tensor], torch.Tensor],
                 break
     if not per_image:
         raise ValueError('no images to analyse')
-    strength, j = interaction_strength(torch.stack(per_image))
-    return dict(ratios=list(ratios), orders=orders, strength=strength, J=j, grid=grid,
+    return dict(ratios=list(ratios), orders=orders, **interaction_strength(torch.stack(per_image)),
+                grid=grid,
                 num_patches=grid * grid, num_images=seen, num_pairs=num_pairs,
                 num_contexts=num_contexts, score=score, seed=seed,
                 baseline='per-image per-channel mean')

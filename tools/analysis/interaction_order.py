@@ -107,11 +107,11 @@ def main(argv=None) -> int:
                            osp.join(args.out_dir, 'interaction_order.json'))
     png = plot_panels([
         ('Multi-order interaction strength', r'order ratio $m / (n - 2)$', r'$J^{(m)}$',
-         {label: ([m / (r['num_patches'] - 2) for m in r['orders']], r['J'])
+         {label: ([m / (r['num_patches'] - 2) for m in r['orders']], r['J'], r['J_sem'])
           for label, r in results.items()}),
     ], osp.join(args.out_dir, 'interaction_order.png'),
         f'{args.grid}x{args.grid} patches, {args.num_images} images, {args.num_pairs} pairs, '
-        f'{args.num_contexts} contexts, {args.score}')
+        f'{args.num_contexts} contexts, {args.score}; band: +- 1 standard error')
     print(f'saved {png} and {json_path}')
     return 0
 
