@@ -8,7 +8,7 @@ import json
 import os
 import os.path as osp
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -25,25 +25,35 @@ def class_name(label: int) -> str:
     return f'{SHAPES[label % len(SHAPES)]}_{TEXTURES[(label // len(SHAPES)) % len(TEXTURES)]}'
 
 
-def shape_polygon(label: int, center: Tuple[float, float], radius: float,
-                  angle: float) -> np.ndarray:
-    """Outline of class ``label``'s shape as an (N, 2) float array of (x, y) vertices."""
-    shape = SHAPES[label % len(SHAPES)]
-    if shape == 'circle':
-        count, radii = 32, [1.0]
-    elif shape == 'star':
-        count, radii = 10, [1.0, 0.45]
-    else:
-        count = {'square': 4, 'triangle': 3, 'hexagon': 6, 'diamond': 4}[shape]
-        radii = [1.0]
+# vertex count and the radius pattern cycled over the vertices of each outline
+OUTLINES = {
+    'circle': (32, (1.0, )),
+    'square': (4, (1.0, )),
+    'triangle': (3, (1.0, )),
+    'star': (10, (1.0, 0.45)),
+    'hexagon': (6, (1.0, )),
+    'diamond': (4, (1.0, 0.55)),
+    'pentagon': (5, (1.0, )),
+    'cross': (8, (1.0, 0.3)),
+}
+
+
+def outline_polygon(shape: str, center: Tuple[float, float], radius: float,
+                    angle: float) -> np.ndarray:
+    """Outline of ``shape`` (a key of :data:`OUTLINES`) as an (N, 2) float array of (x, y)
+    vertices on a circle of ``radius`` around ``center``, rotated by ``angle`` radians."""
+    count, radii = OUTLINES[shape]
     angles = angle + np.arange(count) * 2 * np.pi / count
-    if shape == 'diamond':
-        scale = np.where(np.arange(count) % 2 == 0, 1.0, 0.55)
-    else:
-        scale = np.array([radii[i % len(radii)] for i in range(count)])
+    scale = np.array([radii[i % len(radii)] for i in range(count)])
     xs = center[0] + radius * scale * np.cos(angles)
     ys = center[1] + radius * scale * np.sin(angles)
     return np.stack([xs, ys], axis=1)
+
+
+def shape_polygon(label: int, center: Tuple[float, float], radius: float,
+                  angle: float) -> np.ndarray:
+    """Outline of class ``label``'s shape as an (N, 2) float array of (x, y) vertices."""
+    return outline_polygon(SHAPES[label % len(SHAPES)], center, radius, angle)
 
 
 def smooth_background(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
@@ -54,36 +64,63 @@ def smooth_background(rng: np.random.Generator, height: int, width: int) -> np.n
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
-def texture(label: int, rng: np.random.Generator, height: int, width: int) -> np.ndarray:
-    """(H, W, 3) uint8 BGR fill pattern of class ``label`` in a random colour pair."""
-    kind = TEXTURES[(label // len(SHAPES)) % len(TEXTURES)]
+def texture_pattern(kind: str, height: int, width: int, period: int) -> np.ndarray:
+    """(H, W) bool pattern of texture ``kind`` (one of :data:`PATTERNS`), ``period`` pixels."""
+    yy, xx = np.mgrid[0:height, 0:width]
+    if kind == 'solid':
+        return np.zeros((height, width), bool)
+    if kind == 'stripes':
+        return ((xx + yy) // (period // 2)) % 2 == 0
+    if kind == 'checker':
+        return ((xx // period) + (yy // period)) % 2 == 0
+    if kind == 'dots':
+        return ((xx % period - period / 2)**2 + (yy % period - period / 2)**2) < (period / 3)**2
+    if kind == 'hstripes':
+        return (yy // (period // 2)) % 2 == 0
+    if kind == 'grid':
+        return (xx % period < 2) | (yy % period < 2)
+    raise ValueError(f'unknown texture {kind!r}; choose from {PATTERNS}')
+
+
+PATTERNS = ('solid', 'stripes', 'checker', 'dots', 'hstripes', 'grid')
+
+
+def color_texture(kind: str, rng: np.random.Generator, height: int, width: int,
+                  period_range: Tuple[int, int] = (6, 12)) -> np.ndarray:
+    """(H, W, 3) uint8 BGR texture ``kind`` in a random colour and its complement, with a
+    random period in [period_range[0], period_range[1])."""
     color = rng.uniform(0, 255, size=3)
     other = 255 - color
-    yy, xx = np.mgrid[0:height, 0:width]
-    period = int(rng.integers(6, 12))
-    if kind == 'solid':
-        pattern = np.zeros((height, width), bool)
-    elif kind == 'stripes':
-        pattern = ((xx + yy) // (period // 2)) % 2 == 0
-    elif kind == 'checker':
-        pattern = ((xx // period) + (yy // period)) % 2 == 0
-    else:
-        pattern = ((xx % period - period / 2)**2 + (yy % period - period / 2)**2) < (period / 3)**2
+    period = int(rng.integers(*period_range))
+    pattern = texture_pattern(kind, height, width, period)
     return np.where(pattern[..., None], other, color).astype(np.uint8)
+
+
+def texture(label: int, rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    """(H, W, 3) uint8 BGR fill pattern of class ``label`` in a random colour pair."""
+    return color_texture(TEXTURES[(label // len(SHAPES)) % len(TEXTURES)], rng, height, width)
+
+
+def fill_polygon(image: np.ndarray, polygon: np.ndarray, fill: np.ndarray) -> np.ndarray:
+    """Copy ``fill`` (H, W, 3) into ``image`` (in place) inside ``polygon``; returns the
+    (H, W) bool mask of painted pixels."""
+    mask = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(polygon).astype(np.int32)], 1)
+    mask = mask.astype(bool)
+    image[mask] = fill[mask]
+    return mask
 
 
 def paint_shape(image: np.ndarray, polygon: np.ndarray, label: int,
                 rng: np.random.Generator) -> np.ndarray:
     """Fill ``polygon`` on ``image`` (in place) with class ``label``'s texture; returns the
     (H, W) bool mask of painted pixels."""
-    mask = np.zeros(image.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [np.round(polygon).astype(np.int32)], 1)
-    fill = texture(label, rng, *image.shape[:2])
-    image[mask.astype(bool)] = fill[mask.astype(bool)]
-    return mask.astype(bool)
+    return fill_polygon(image, polygon, texture(label, rng, *image.shape[:2]))
 
 
-def _image_rng(seed: int, split: str, index: int) -> np.random.Generator:
+def image_rng(seed: int, split: str, index: int) -> np.random.Generator:
+    """The generator of one image: a function of (seed, split tag, index) only, so every
+    image is reproducible on its own."""
     return np.random.default_rng([seed, sum(map(ord, split)), index])
 
 
@@ -117,38 +154,60 @@ class DemoSizes:
     ade_size: Tuple[int, int] = (128, 160)
 
 
-def make_imagenet(root: str, sizes: DemoSizes, seed: int, progress: tqdm) -> Dict[str, int]:
-    """ImageNet layout: {train,val}/<wnid>/<file>.JPEG, meta/{train,val}.txt
-    ('<wnid>/<file>.JPEG <label>') and meta/classes.txt (one class name per label)."""
-    if not 1 <= sizes.num_classes <= len(SHAPES) * len(TEXTURES):
-        raise ValueError(f'num_classes={sizes.num_classes} must be in '
-                         f'[1, {len(SHAPES) * len(TEXTURES)}]')
-    wnids = [f'n{label:08d}' for label in range(sizes.num_classes)]
+def write_imagenet_layout(root: str, class_names: Sequence[str], per_class: Dict[str, int],
+                          draw: Callable[[str, int, int], np.ndarray],
+                          progress: tqdm) -> Dict[str, int]:
+    """ImageNet layout: {split}/<wnid>/<file>.JPEG, meta/{split}.txt
+    ('<wnid>/<file>.JPEG <label>') and meta/classes.txt (one class name per label).
+
+    Args:
+        per_class: images per class of each split, e.g. ``{'train': 16, 'val': 4}``.
+        draw: ``draw(split, label, index)`` -> (H, W, 3) uint8 BGR image.
+    Returns:
+        the number of images of each split.
+    """
+    wnids = [f'n{label:08d}' for label in range(len(class_names))]
     os.makedirs(osp.join(root, 'meta'), exist_ok=True)
     with open(osp.join(root, 'meta', 'classes.txt'), 'w') as f:
-        f.write('\n'.join(class_name(label) for label in range(sizes.num_classes)) + '\n')
+        f.write('\n'.join(class_names) + '\n')
     counts = {}
-    for split, per_class in (('train', sizes.imagenet_train_per_class),
-                             ('val', sizes.imagenet_val_per_class)):
+    for split, count in per_class.items():
         lines = []
         for label, wnid in enumerate(wnids):
             os.makedirs(osp.join(root, split, wnid), exist_ok=True)
-            for i in range(per_class):
-                rng = _image_rng(seed, f'imagenet-{split}', label * 100003 + i)
-                side = sizes.imagenet_size
-                image = smooth_background(rng, side, side)
-                radius = rng.uniform(0.25, 0.42) * side
-                center = tuple(rng.uniform(radius, side - radius, size=2))
-                paint_shape(image, shape_polygon(label, center, radius, rng.uniform(0, np.pi)),
-                            label, rng)
+            for i in range(count):
                 name = f'{wnid}/{wnid}_{i:05d}.JPEG'
-                cv2.imwrite(osp.join(root, split, name), image, [cv2.IMWRITE_JPEG_QUALITY, 95])
+                cv2.imwrite(osp.join(root, split, name), draw(split, label, i),
+                            [cv2.IMWRITE_JPEG_QUALITY, 95])
                 lines.append(f'{name} {label}')
                 progress.update()
         with open(osp.join(root, 'meta', f'{split}.txt'), 'w') as f:
             f.write('\n'.join(lines) + '\n')
         counts[split] = len(lines)
     return counts
+
+
+def make_imagenet(root: str, sizes: DemoSizes, seed: int, progress: tqdm) -> Dict[str, int]:
+    """The demo ImageNet (:func:`write_imagenet_layout`): one large textured shape of its
+    class on a smooth background per image."""
+    if not 1 <= sizes.num_classes <= len(SHAPES) * len(TEXTURES):
+        raise ValueError(f'num_classes={sizes.num_classes} must be in '
+                         f'[1, {len(SHAPES) * len(TEXTURES)}]')
+
+    def draw(split: str, label: int, index: int) -> np.ndarray:
+        rng = image_rng(seed, f'imagenet-{split}', label * 100003 + index)
+        side = sizes.imagenet_size
+        image = smooth_background(rng, side, side)
+        radius = rng.uniform(0.25, 0.42) * side
+        center = tuple(rng.uniform(radius, side - radius, size=2))
+        paint_shape(image, shape_polygon(label, center, radius, rng.uniform(0, np.pi)),
+                    label, rng)
+        return image
+
+    return write_imagenet_layout(
+        root, [class_name(label) for label in range(sizes.num_classes)],
+        dict(train=sizes.imagenet_train_per_class, val=sizes.imagenet_val_per_class),
+        draw, progress)
 
 
 def make_coco(root: str, sizes: DemoSizes, seed: int, progress: tqdm,
@@ -167,7 +226,7 @@ def make_coco(root: str, sizes: DemoSizes, seed: int, progress: tqdm,
         os.makedirs(image_dir, exist_ok=True)
         images, annotations = [], []
         for index in range(num_images):
-            rng = _image_rng(seed, f'coco-{split}', index)
+            rng = image_rng(seed, f'coco-{split}', index)
             height, width = sizes.coco_size
             image = smooth_background(rng, height, width)
             image_id = index + 1
@@ -209,7 +268,7 @@ def make_ade20k(root: str, sizes: DemoSizes, seed: int, progress: tqdm) -> Dict[
         os.makedirs(osp.join(root, 'images', split), exist_ok=True)
         os.makedirs(osp.join(root, 'annotations', split), exist_ok=True)
         for index in range(num_images):
-            rng = _image_rng(seed, f'ade-{split}', index)
+            rng = image_rng(seed, f'ade-{split}', index)
             height, width = sizes.ade_size
             horizon = int(rng.uniform(0.35, 0.65) * height)
             image = np.empty((height, width, 3), np.uint8)
