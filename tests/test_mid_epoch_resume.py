@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 from mim_agnostic.datasets import ResumableSampler, SampleKey, SampleSeededDataset
 from mim_agnostic.utils.safe_load import load_checkpoint_file
 from conftest import REPO_ROOT, run, tool_env
-from test_preemption import TEST_HOOKS, free_port, launch, progress
+from test_preemption import TEST_HOOKS, free_port, launch, names, progress
 from test_reliability import DEMO, SIGKILL_HOOK, SMALL_MODEL, Linear
 
 
@@ -305,6 +305,8 @@ def test_sigterm_to_one_of_two_gloo_processes_then_resume(tmp_path, demo_root):
     assert code != 0 and ': 75' in output, output[-3000:]
     assert 'SIGTERM: stopped after iteration 3 (epoch 2, batch 1 of 2)' in output
     assert progress(work_dir, 0) == progress(work_dir, 1) == [1, 2, 3]
+    assert names(work_dir / '*.pth*') == ['epoch_1.pth', 'iter_3.pth']  # one checkpoint
+    assert load_checkpoint_file(str(work_dir / 'iter_3.pth'))['meta']['iter'] == 3
 
     code, output = launch(train(DEMO, work_dir, demo_root, *workers(2, False), resume=True,
                                 processes=2), tmp_path, port=free_port())

@@ -18,30 +18,17 @@ import pytest
 import torch
 from mmengine.fileio import LocalBackend
 from mmengine.hooks import Hook
-from mmengine.model import BaseModel
 from mmengine.runner import Runner
-from torch import nn
 
 from mim_agnostic.engine import CheckpointSaveError, Preempted
 from mim_agnostic.engine.hooks import preemption_hook
 from mim_agnostic.engine.training_stopped import human_size
 from mim_agnostic.utils.safe_load import load_checkpoint_file
 from conftest import REPO_ROOT, tool_env
-
-DEMO = osp.join(REPO_ROOT, 'configs', 'demo', 'a2mim_r50_demo.py')
-SMALL_MODEL = ('model.backbone.depth=18', 'model.neck.in_channels=512')  # the demo, faster
+from test_reliability import DEMO, SMALL_MODEL, Linear
 
 
 # ------------------------------------------------------------------ in-process toy runs
-class Linear(BaseModel):
-    def __init__(self):
-        super().__init__()
-        self.linear = nn.Linear(2, 1)
-
-    def forward(self, inputs, data_samples=None, mode='tensor'):
-        return dict(loss=self.linear(inputs).pow(2).mean())
-
-
 class CountIterations(Hook):
     def __init__(self):
         self.count = 0
@@ -358,19 +345,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
-
-
-def test_sigterm_on_one_of_two_gloo_processes_stops_both_at_the_same_iteration(tmp_path,
-                                                                                demo_root):
-    config = test_config(tmp_path, "dict(type='SignalAtIterationHook', iteration=3, rank=1)")
-    work_dir = tmp_path / 'work'
-    code, output = launch(['bash', 'tools/dist_train.sh', config, '2', '--work-dir',
-                           str(work_dir), *options(demo_root)], tmp_path, port=free_port())
-    assert code != 0 and 'exitcode' in output and ': 75' in output, output[-3000:]
-    assert 'SIGTERM: stopped after iteration 3 (epoch 2, batch 1 of 2)' in output
-    assert progress(work_dir, 0) == progress(work_dir, 1) == [1, 2, 3]
-    assert names(work_dir / '*.pth*') == ['epoch_1.pth', 'iter_3.pth']
-    assert load_checkpoint_file(str(work_dir / 'iter_3.pth'))['meta']['iter'] == 3
 
 
 def test_a_full_disk_during_a_real_save_exits_74_with_the_message(tmp_path, demo_root):
