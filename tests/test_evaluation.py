@@ -443,3 +443,26 @@ def test_bad_inputs_fail_before_extraction(demo_root, tmp_path):
     output = run([sys.executable, 'tools/evaluate.py', DEMO, wrong, '--data-root',
                   str(empty), '--cfg-options', *R18_OPTIONS], expect_failure=True)
     assert 'error: ' in output and 'holds no images' in output
+
+
+def test_hidden_files_are_not_images_or_classes_and_rewritten_images_change_the_key(tmp_path):
+    """macOS ``._x.jpg`` resource forks and ``.ipynb_checkpoints`` folders are skipped (as
+    UnlabeledImageFolder skips them); an image rewritten under the same name gets a new
+    cache fingerprint, so stale features are never reused."""
+    from PIL import Image
+    for split in ('train', 'val'):
+        for name in ('cat', 'dog'):
+            folder = tmp_path / split / name
+            folder.mkdir(parents=True)
+            Image.new('RGB', (8, 8), (10, 20, 30)).save(folder / 'a.png')
+            (folder / '._a.png').write_bytes(b'\x00\x05\x16\x07')  # AppleDouble, no image
+        (tmp_path / split / '.ipynb_checkpoints').mkdir()
+    files = scan_split(str(tmp_path), 'train')
+    assert files.classes == ('cat', 'dog')
+    assert [osp.relpath(path, tmp_path) for path, _ in files.samples] == \
+        ['train/cat/a.png', 'train/dog/a.png']
+    before = files.fingerprint()
+    assert scan_split(str(tmp_path), 'train').fingerprint() == before  # nothing changed
+    Image.new('RGB', (8, 8), (200, 20, 30)).save(tmp_path / 'train' / 'cat' / 'a.png')
+    os.utime(tmp_path / 'train' / 'cat' / 'a.png', ns=(1, 1))  # even with an old mtime
+    assert scan_split(str(tmp_path), 'train').fingerprint() != before

@@ -19,6 +19,7 @@ import torch
 from mmengine.fileio import LocalBackend
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
+from torch.utils.data import DataLoader
 
 from mim_agnostic.engine import CheckpointSaveError, Preempted
 from mim_agnostic.engine.hooks import preemption_hook
@@ -70,6 +71,27 @@ class SignalSelf(Hook):
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
         if runner.iter + 1 == self.iteration:
             os.kill(os.getpid(), self.signum)
+
+
+class EvaluatesWithWorkers(Hook):
+    """A hook that evaluates with its own DataLoaders (as OnlineKNNHook does)."""
+
+    def before_train(self, runner):
+        self.loaders = [DataLoader([torch.ones(2)] * 4, num_workers=1)]
+
+
+def test_workers_of_every_loader_ignore_the_signals(tmp_path):
+    """Slurm and torchrun signal every process: the workers of the train loader and of
+    evaluating hooks must survive it, or the run dies instead of saving."""
+    evaluator = EvaluatesWithWorkers()
+    runner = toy_runner(tmp_path, max_epochs=1, hooks=[evaluator, dict(type='PreemptionHook')])
+    runner.train()
+    # no workers: nothing to protect
+    assert not isinstance(runner.train_dataloader.worker_init_fn,
+                          preemption_hook.IgnoreSignalsInWorker)
+    (loader, ) = evaluator.loaders
+    assert isinstance(loader.worker_init_fn, preemption_hook.IgnoreSignalsInWorker)
+    assert loader.worker_init_fn.signals == (signal.SIGTERM, signal.SIGUSR1)
 
 
 def test_a_signal_stops_at_the_next_check_with_a_checkpoint_there(tmp_path):

@@ -25,7 +25,8 @@ from mmengine.registry import DefaultScope
 from mmpretrain.datasets import BaseDataset
 from torch.utils.data import DataLoader
 
-from mim_agnostic.utils.config_check import IMAGE_EXTENSIONS, find_transforms
+from mim_agnostic.datasets.image_folder import IMAGE_EXTENSIONS, scan_images
+from mim_agnostic.utils.config_check import find_transforms
 
 CROP_RATIO = 0.875  # resize the shorter side to size / 0.875, centre-crop size (224 <- 256)
 
@@ -37,17 +38,18 @@ class SplitFiles:
     classes: Tuple[str, ...]
 
     def fingerprint(self) -> str:
-        """sha1 of the (path, label) list: part of the feature cache key."""
-        return hashlib.sha1(json.dumps(self.samples).encode()).hexdigest()
+        """sha1 of the (path, label, size, mtime) list: part of the feature cache key, so
+        images regenerated under the same names do not reuse stale features."""
+        stamped = []
+        for path, label in self.samples:
+            stat = os.stat(path)
+            stamped.append((path, label, stat.st_size, stat.st_mtime_ns))
+        return hashlib.sha1(json.dumps(stamped).encode()).hexdigest()
 
 
 def _image_files(folder: str) -> List[str]:
-    """Image files under ``folder`` (recursive, sorted), relative to it."""
-    found = []
-    for parent, _, names in os.walk(folder, followlinks=True):
-        found += [osp.relpath(osp.join(parent, name), folder) for name in names
-                  if name.lower().endswith(IMAGE_EXTENSIONS)]
-    return sorted(found)
+    """Image files under ``folder`` (recursive, sorted, hidden ones skipped), relative to it."""
+    return scan_images(folder, IMAGE_EXTENSIONS)[0]
 
 
 def _class_folders(root: str, split: str) -> List[str]:
@@ -56,7 +58,8 @@ def _class_folders(root: str, split: str) -> List[str]:
         raise FileNotFoundError(
             f'{folder}: no such folder (and no list {osp.join(root, "meta", split + ".txt")});'
             f' expected ImageNet layout: {root}/{split}/<class>/<image> or meta/{split}.txt')
-    return sorted(name for name in os.listdir(folder) if osp.isdir(osp.join(folder, name)))
+    return sorted(name for name in os.listdir(folder)
+                  if not name.startswith('.') and osp.isdir(osp.join(folder, name)))
 
 
 def _read_list(root: str, split: str) -> List[Tuple[str, int]]:

@@ -159,7 +159,9 @@ class FeatureExtractor(nn.Module):
             raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
         with DefaultScope.overwrite_default_scope('mim_agnostic'), \
                 torch.random.fork_rng(devices=[]):  # seeded random init, global RNG untouched
-            torch.manual_seed(seed)
+            # the CPU generator only: torch.manual_seed would also reseed (and leave
+            # reseeded) every CUDA generator, which fork_rng(devices=[]) does not restore
+            torch.default_generator.manual_seed(seed)
             self.backbone = MODELS.build(self.backbone_cfg)
             if checkpoint is None:  # the config's own initialisation, as training starts
                 self.backbone.init_weights()

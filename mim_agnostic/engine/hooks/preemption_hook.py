@@ -3,12 +3,14 @@ import os.path as osp
 import signal
 import threading
 import time
-from typing import Callable, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.dist import all_reduce, get_world_size, is_main_process
 from mmengine.fileio import LocalBackend
 from mmengine.hooks import CheckpointHook, Hook
+from mmengine.runner import EpochBasedTrainLoop
+from torch.utils.data import DataLoader
 
 from mim_agnostic.engine.hooks.atomic_checkpoint_hook import (remove_if_present,
                                                               save_checkpoint_atomically)
@@ -47,6 +49,20 @@ class IgnoreSignalsInWorker:
             signal.signal(signum, signal.SIG_IGN)
         if self.init_fn is not None:
             self.init_fn(worker_id)
+
+
+def data_loaders_of(runner) -> List[DataLoader]:
+    """Every DataLoader that can start workers during training: the train loader, the
+    validation loop's (once built) and those of hooks that evaluate (``hook.loaders``, e.g.
+    OnlineKNNHook's, built in their ``before_train``, which runs before this hook's)."""
+    loaders = [runner.train_dataloader]
+    val_loop = getattr(runner, '_val_loop', None)
+    if isinstance(getattr(val_loop, 'dataloader', None), DataLoader):
+        loaders.append(val_loop.dataloader)
+    for hook in runner.hooks:
+        loaders += [loader for loader in getattr(hook, 'loaders', None) or ()
+                    if isinstance(loader, DataLoader)]
+    return loaders
 
 
 def iteration_meta(runner) -> dict:
@@ -143,10 +159,16 @@ class PreemptionHook(Hook):
     # ---------------------------------------------------------------------- hook calls
     def before_train(self, runner) -> None:
         self._install_handlers(runner)
-        loader = runner.train_dataloader
-        if loader.num_workers > 0 and not isinstance(loader.worker_init_fn,
-                                                     IgnoreSignalsInWorker):
-            loader.worker_init_fn = IgnoreSignalsInWorker(self.signals, loader.worker_init_fn)
+        for loader in data_loaders_of(runner):
+            if loader.num_workers > 0 and not isinstance(loader.worker_init_fn,
+                                                         IgnoreSignalsInWorker):
+                loader.worker_init_fn = IgnoreSignalsInWorker(self.signals,
+                                                              loader.worker_init_fn)
+        if type(runner.train_loop) is EpochBasedTrainLoop:
+            runner.logger.warning(
+                'PreemptionHook with mmengine\'s EpochBasedTrainLoop: a checkpoint saved in '
+                'the middle of an epoch resumes at the start of that epoch (batches repeat); '
+                "train_cfg.type='ResumableEpochBasedTrainLoop' resumes at the next batch")
         self._out_dir, self._save_options = checkpoint_options(runner)
         self._last_save = time.monotonic()
 
