@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, List, Optional, Sequence, Tuple
 
 from .datasets.study_data import StudySizes, make_study_data
+from .utils.files import write_json
 
 BACKBONES = {'r18': 'ResNet-18', 'vit-tiny-6l': 'ViT-tiny-6l'}
 METHODS = {'a2mim': 'A²MIM', 'simmim': 'SimMIM', 'symmim': 'SymMIM',
@@ -82,13 +83,6 @@ def read_json(path: str) -> Optional[dict]:
         return None
     with open(path) as f:
         return json.load(f)
-
-
-def write_json(path: str, data: dict) -> None:
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    with open(f'{path}.tmp', 'w') as f:
-        json.dump(data, f, indent=2, ensure_ascii=False)
-    os.replace(f'{path}.tmp', path)  # a kill never leaves a half-written record
 
 
 def run_logged(command: List[str], log_path: str, threads: int = 1) -> Tuple[float, float]:

@@ -10,8 +10,6 @@ Features of clean train/val images (resize to size/0.875, centre crop, the confi
 normalisation, last stage pooled) are cached in --cache-dir; a second run reads them.
 """
 import argparse
-import json
-import os
 import os.path as osp
 import sys
 
@@ -23,6 +21,7 @@ import mim_agnostic  # noqa: F401
 from mim_agnostic.evaluation import PROTOCOLS, EvalSettings, evaluate_checkpoint, format_table
 from mim_agnostic.evaluation.features import POOL_MODES
 from mim_agnostic.evaluation.linear_probe import DEFAULT_WEIGHT_DECAYS
+from mim_agnostic.utils.files import write_json
 from mim_agnostic.utils.safe_load import UnsafeCheckpointError
 
 
@@ -95,10 +94,7 @@ def main(argv=None) -> int:
         print(f'classifier: {results["linear"]["classifier"]["config"]} + '
               f'{results["linear"]["classifier"]["checkpoint"]}')
     if args.out:
-        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-        with open(args.out, 'w') as f:
-            json.dump(results, f, indent=2)
-        print(f'results -> {args.out}')
+        print(f'results -> {write_json(args.out, results)}')
     return 0
 
 

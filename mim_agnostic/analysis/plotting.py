@@ -1,5 +1,4 @@
 """Labelled line plots of several models on one figure (matplotlib, Agg backend)."""
-import json
 import os
 import os.path as osp
 from typing import Dict, List, Sequence, Tuple
@@ -41,8 +40,3 @@ def plot_panels(panels: List[Tuple[str, str, str, Dict[str, Curve]]], out: str,
     return out
 
 
-def write_json(data: dict, out: str) -> str:
-    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-    with open(out, 'w') as f:
-        json.dump(data, f, indent=2)
-    return out

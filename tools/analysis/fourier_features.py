@@ -20,7 +20,8 @@ from mmengine.config import Config
 import mim_agnostic  # noqa: F401
 from mim_agnostic.analysis import FeatureTaps, default_taps, fourier_features, parse_tap
 from mim_agnostic.analysis.loading import load_backbone, normalised_images
-from mim_agnostic.analysis.plotting import plot_panels, write_json
+from mim_agnostic.analysis.plotting import plot_panels
+from mim_agnostic.utils.files import write_json
 from mim_agnostic.evaluation.data import build_eval_dataloader
 
 
@@ -98,8 +99,6 @@ def main(argv=None) -> int:
                                'the spectrum diagonal (k, k) 2pi/h for k = 0..h/2; Delta = '
                                'value - value at frequency 0; high_frequency = Delta at the '
                                'highest frequency (pi on an even grid)')
-    json_path = write_json(dict(settings=settings, models=results),
-                           osp.join(args.out_dir, 'fourier_features.json'))
     last = {label: (r['frequency'][r['taps'][-1]], r['delta_log_amplitude'][r['taps'][-1]])
             for label, r in results.items()}
     png = plot_panels([
@@ -110,6 +109,9 @@ def main(argv=None) -> int:
     ], osp.join(args.out_dir, 'fourier_features.png'),
         f'Relative log amplitude of Fourier-transformed feature maps ({args.split}, '
         f'{args.num_images} images)')
+    # the JSON last: its presence means the whole analysis is on disk
+    json_path = write_json(osp.join(args.out_dir, 'fourier_features.json'),
+                           dict(settings=settings, models=results))
     print(f'saved {png} and {json_path}')
     if args.spectra:
         panels = [(label, r'frequency ($\times\pi$)', r'$\Delta$ log amplitude',

@@ -24,7 +24,8 @@ from mim_agnostic.analysis import check_request, multi_order_interaction
 from mim_agnostic.analysis.interaction_order import DEFAULT_RATIOS, SCORES, forward_passes
 from mim_agnostic.analysis.loading import (classifier_image_size, load_classifier,
                                            normalised_images)
-from mim_agnostic.analysis.plotting import plot_panels, write_json
+from mim_agnostic.analysis.plotting import plot_panels
+from mim_agnostic.utils.files import write_json
 from mim_agnostic.evaluation.data import build_eval_dataloader
 
 
@@ -103,8 +104,6 @@ def main(argv=None) -> int:
                     seed=args.seed, image_size=args.image_size,
                     baseline='masked patches = the image\'s per-channel mean',
                     normalisation='J(m) = E|I^(m)| / mean over the evaluated orders')
-    json_path = write_json(dict(settings=settings, models=results),
-                           osp.join(args.out_dir, 'interaction_order.json'))
     png = plot_panels([
         ('Multi-order interaction strength', r'order ratio $m / (n - 2)$', r'$J^{(m)}$',
          {label: ([m / (r['num_patches'] - 2) for m in r['orders']], r['J'], r['J_sem'])
@@ -112,6 +111,9 @@ def main(argv=None) -> int:
     ], osp.join(args.out_dir, 'interaction_order.png'),
         f'{args.grid}x{args.grid} patches, {args.num_images} images, {args.num_pairs} pairs, '
         f'{args.num_contexts} contexts, {args.score}; band: +- 1 standard error')
+    # the JSON last: its presence means the whole analysis is on disk
+    json_path = write_json(osp.join(args.out_dir, 'interaction_order.json'),
+                           dict(settings=settings, models=results))
     print(f'saved {png} and {json_path}')
     return 0
 
