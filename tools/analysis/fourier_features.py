@@ -22,7 +22,7 @@ from mim_agnostic.analysis import FeatureTaps, default_taps, fourier_features, p
 from mim_agnostic.analysis.loading import load_backbone, normalised_images
 from mim_agnostic.analysis.plotting import plot_panels
 from mim_agnostic.utils.files import write_json
-from mim_agnostic.evaluation.data import build_eval_dataloader
+from mim_agnostic.evaluation.data import build_eval_dataloader, scan_split
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -78,11 +78,12 @@ def main(argv=None) -> int:
         models[label] = (config, checkpoint, backbone.to(args.device),
                          preprocessor.to(args.device), taps)
     results = {}
+    files = scan_split(args.data_root, args.split)  # once for every model
     for label, (config, checkpoint, backbone, preprocessor, taps) in models.items():
         loader = build_eval_dataloader(Config.fromfile(config), args.data_root, args.split,
                                        batch_size=args.batch_size,
                                        num_workers=args.num_workers,
-                                       image_size=args.image_size)
+                                       image_size=args.image_size, files=files)
         batches = (normalised_images(preprocessor, batch)[0] for batch in loader)
         start = time.time()
         print(f'{label}: {len(taps)} taps on {args.num_images} images')

@@ -26,7 +26,7 @@ from mim_agnostic.analysis.loading import (classifier_image_size, load_classifie
                                            normalised_images)
 from mim_agnostic.analysis.plotting import plot_panels
 from mim_agnostic.utils.files import write_json
-from mim_agnostic.evaluation.data import build_eval_dataloader
+from mim_agnostic.evaluation.data import build_eval_dataloader, scan_split
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -76,12 +76,13 @@ def main(argv=None) -> int:
           f'{forward_passes(args.grid, orders, args.num_pairs, args.num_contexts)} '
           'forward passes per image')
     results = {}
+    files = scan_split(args.data_root, args.split)  # once for every model
     for label, (config, checkpoint, model) in classifiers.items():
         loader = build_eval_dataloader(Config.fromfile(config), args.data_root, args.split,
                                        batch_size=args.batch_size,
                                        num_workers=args.num_workers,
                                        image_size=args.image_size or
-                                       classifier_image_size(config))
+                                       classifier_image_size(config), files=files)
 
         def batches():
             for batch in loader:
