@@ -5,6 +5,8 @@ import math
 import numpy as np
 import pytest
 import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
 from torch import nn
 
 from mim_agnostic.analysis import (FeatureTaps, check_request, class_score, default_taps,
@@ -392,3 +394,27 @@ def test_tools_refuse_bad_requests_before_reading_images(classifiers, tmp_path):
                                          r"choices: stage indices 0..3 \['layer1'"):
         fourier.main(['--model', 'a', config, checkpoint, '--stages', '1', 'layer9', *common])
     assert not (tmp_path / 'fourier_features.json').exists()
+
+
+def test_a_classifier_checkpoint_that_does_not_fit_names_the_keys(tmp_path):
+    """Missing, unexpected and mis-shaped weights are errors, not a random head."""
+    from mim_agnostic.analysis.loading import load_classifier
+    config = tmp_path / 'classifier.py'
+    config.write_text(
+        "default_scope = 'mim_agnostic'\n"
+        "model = dict(type='ImageClassifier', backbone=dict(type='ResNet', depth=18),\n"
+        "             neck=dict(type='GlobalAveragePooling'),\n"
+        "             head=dict(type='LinearClsHead', num_classes=3, in_channels=512))\n")
+    init_default_scope('mim_agnostic')
+    model = MODELS.build(Config.fromfile(str(config)).model)
+    weights = model.state_dict()
+    good = tmp_path / 'good.pth'
+    torch.save(dict(state_dict=weights), good)
+    assert load_classifier(str(config), str(good)).head.fc.weight.shape == (3, 512)
+    bad = dict(weights, extra=torch.zeros(1))
+    del bad['head.fc.bias']
+    bad['head.fc.weight'] = torch.zeros(4, 512)
+    torch.save(dict(state_dict=bad), tmp_path / 'bad.pth')
+    with pytest.raises(ValueError, match=r"missing \['head.fc.bias'\], unexpected \['extra'\], "
+                                         r"mis-shaped \['head.fc.weight'\]"):
+        load_classifier(str(config), str(tmp_path / 'bad.pth'))

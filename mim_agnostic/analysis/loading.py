@@ -9,9 +9,8 @@ from torch import nn
 from mim_agnostic.evaluation.features import FeatureExtractor, plain_backbone
 from mim_agnostic.registry import MODELS
 from mim_agnostic.utils.config_check import find_transforms
-from mim_agnostic.utils.safe_load import check_weights_fit, load_weights
-
-IGNORED_MISSING = ('num_batches_tracked', 'relative_position_index')
+from mim_agnostic.utils.backbone_export import compare_keys
+from mim_agnostic.utils.safe_load import load_weights
 
 
 def load_backbone(config: str, checkpoint: Optional[str]) -> Tuple[nn.Module, nn.Module]:
@@ -26,8 +25,8 @@ def load_backbone(config: str, checkpoint: Optional[str]) -> Tuple[nn.Module, nn
 
 def load_classifier(config: str, checkpoint: str) -> nn.Module:
     """An mmpretrain classifier (e.g. ``ImageClassifier``) of ``config`` in eval mode with
-    every weight of ``checkpoint`` (weights only); missing weights are an error, not a
-    random head."""
+    every weight of ``checkpoint`` (weights only); a missing, unexpected or mis-shaped
+    weight is an error naming it, not a random head or a silently ignored tensor."""
     cfg = Config.fromfile(config)
     if 'model' not in cfg:
         raise ValueError(f'{config} has no "model" entry')
@@ -38,12 +37,13 @@ def load_classifier(config: str, checkpoint: str) -> nn.Module:
                          '(no head); give a classifier config such as the one '
                          '`tools/evaluate.py --save-classifier DIR` writes')
     weights = load_weights(checkpoint)
-    check_weights_fit(model, weights, checkpoint)
-    missing, _ = model.load_state_dict(weights, strict=False)
-    missing = [key for key in missing if not key.endswith(IGNORED_MISSING)]
-    if missing:
-        raise ValueError(f'{checkpoint} does not hold every weight of the classifier in '
-                         f'{config}: missing {missing[:8]}')
+    missing, unexpected, mismatched = compare_keys(model, weights, skip=())
+    missing = [key for key in missing if not key.endswith('num_batches_tracked')]
+    if missing or unexpected or mismatched:
+        raise ValueError(f'{checkpoint} does not fit the classifier in {config}: missing '
+                         f'{missing[:8]}, unexpected {unexpected[:8]}, mis-shaped '
+                         f'{mismatched[:8]}')
+    model.load_state_dict(weights, strict=False)
     model.eval()  # mmpretrain's ResNet.train() returns None: no chaining
     return model
 
