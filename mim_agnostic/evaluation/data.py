@@ -47,11 +47,6 @@ class SplitFiles:
         return hashlib.sha1(json.dumps(stamped).encode()).hexdigest()
 
 
-def _image_files(folder: str) -> List[str]:
-    """Image files under ``folder`` (recursive, sorted, hidden ones skipped), relative to it."""
-    return scan_images(folder, IMAGE_EXTENSIONS)[0]
-
-
 def _class_folders(root: str, split: str) -> List[str]:
     folder = osp.join(root, split)
     if not osp.isdir(folder):
@@ -137,8 +132,9 @@ def scan_split(data_root: str, split: str, reference_split: Optional[str] = 'tra
             raise ValueError(f'{split} class folders {unknown[:5]} of {data_root} have no '
                              f'folder in {reference_split} (classes: {list(classes)[:10]})')
     label_of = {name: label for label, name in enumerate(classes)}
+    # UnlabeledImageFolder's scan: recursive, sorted, hidden files and folders skipped
     samples = [(osp.join(root, split, name, path), label_of[name]) for name in folders
-               for path in _image_files(osp.join(root, split, name))]
+               for path in scan_images(osp.join(root, split, name), IMAGE_EXTENSIONS)[0]]
     if not samples:
         raise ValueError(f'{osp.join(root, split)} holds no images '
                          f'({", ".join(IMAGE_EXTENSIONS)}) in class folders')
